@@ -1,0 +1,155 @@
+//! The command tree. Subcommands and flags are relied on by scripts: keep them stable.
+//!
+//! Exit codes: 0 success; 1 internal error or unavailable (e.g. store busy); 2 invalid input
+//! or usage; 3 not found; 4 conflict (e.g. already set up); 5 forbidden.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config;
+use crate::error::{Error, ErrorKind};
+
+/// trygg: a secure help desk in one binary.
+#[derive(Debug, Parser)]
+#[command(name = "trygg", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the help desk: HTTPS web UI, SMTP listener, outbound delivery.
+    Serve(ServeArgs),
+    /// Finish first-run setup without a browser (for install scripts).
+    Setup(SetupArgs),
+    /// Tickets.
+    #[command(subcommand)]
+    Ticket(TicketCommand),
+}
+
+/// `--data DIR` shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct DataArg {
+    /// Data directory.
+    #[arg(long = "data", env = "TRYGG_DATA", default_value = config::DEFAULT_DATA)]
+    pub data: PathBuf,
+}
+
+/// Flags of `trygg serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// HTTPS listen address.
+    #[arg(long, env = "TRYGG_HTTP", default_value = config::DEFAULT_HTTP)]
+    pub http: SocketAddr,
+    /// SMTP listen address.
+    #[arg(long, env = "TRYGG_SMTP", default_value = config::DEFAULT_SMTP)]
+    pub smtp: SocketAddr,
+    /// PEM certificate chain for HTTPS (default: generated into DATA/tls/).
+    #[arg(long, env = "TRYGG_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, env = "TRYGG_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Base URL people use to reach the web UI (for printed links).
+    #[arg(long, env = "TRYGG_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// Flags of `trygg setup`.
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub data: DataArg,
+    /// Organisation name.
+    #[arg(long)]
+    pub org: String,
+    /// First administrator's e-mail address (the login name).
+    #[arg(long)]
+    pub admin_email: String,
+    /// File holding the administrator's password (first line). Use - for standard input.
+    #[arg(long)]
+    pub admin_password_file: PathBuf,
+    /// Support mailbox address; repeat for several.
+    #[arg(long = "mailbox", required = true)]
+    pub mailboxes: Vec<String>,
+    /// Outbound smarthost, HOST:PORT.
+    #[arg(long)]
+    pub relay: Option<String>,
+    /// TLS towards the smarthost: none, opportunistic (STARTTLS if offered) or required.
+    #[arg(long, default_value = "required")]
+    pub relay_tls: String,
+    /// User name for SMTP AUTH at the smarthost.
+    #[arg(long, requires = "relay_password_file")]
+    pub relay_user: Option<String>,
+    /// File holding the smarthost password (first line).
+    #[arg(long, requires = "relay_user")]
+    pub relay_password_file: Option<PathBuf>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `trygg ticket …`
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// List tickets, newest first.
+    List {
+        #[command(flatten)]
+        data: DataArg,
+        /// open, closed or all.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many tickets.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// JSON output: an array of tickets.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one ticket with its articles.
+    Show {
+        /// Ticket number.
+        number: u64,
+        #[command(flatten)]
+        data: DataArg,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// The process exit code for an error of `kind` (see the module doc).
+pub fn exit_code(kind: ErrorKind) -> i32 {
+    match kind {
+        ErrorKind::Internal | ErrorKind::Unavailable => 1,
+        ErrorKind::Invalid => 2,
+        ErrorKind::NotFound => 3,
+        ErrorKind::Conflict => 4,
+        ErrorKind::Forbidden => 5,
+    }
+}
+
+/// Reads the first line of `path` (or of standard input for `-`) as a secret.
+pub fn read_secret_file(what: &str, path: &std::path::Path) -> Result<String, Error> {
+    let text = if path.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_line(&mut s)
+            .map_err(|e| Error::invalid(format!("{what}: cannot read standard input: {e}")))?;
+        s
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| Error::invalid(format!("{what}: cannot read {}: {e}", path.display())))?
+    };
+    let line = text.lines().next().unwrap_or("").to_string();
+    if line.is_empty() {
+        return Err(Error::invalid(format!("{what}: the file is empty")));
+    }
+    Ok(line)
+}

@@ -1,0 +1,145 @@
+//! The local control socket (`DATA/control.sock`, mode 0600 in a 0700 directory): while a
+//! server holds the store's lock, the CLI asks the server instead of opening the store
+//! (DESIGN decision 5). One JSON request line, one JSON response line per connection.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::app::App;
+use crate::error::{Error, ErrorKind, Result};
+use crate::helpdesk::tickets::{self, StatusFilter};
+
+/// File name of the socket inside the data directory.
+pub const SOCKET_FILE: &str = "control.sock";
+/// Largest request line accepted, bytes.
+const MAX_REQUEST: usize = 64 * 1024;
+
+/// A request from the CLI.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "snake_case")]
+pub enum Request {
+    TicketList { status: Option<String>, limit: usize },
+    TicketShow { number: u64 },
+    Ping,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ErrorBody {
+    kind: ErrorKind,
+    message: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Response {
+    Ok(Value),
+    Error(ErrorBody),
+}
+
+/// Parses a status filter (`open`, `closed`, `all`).
+pub fn parse_status(s: Option<&str>) -> Result<StatusFilter> {
+    match s.map(|s| s.to_ascii_lowercase()).as_deref() {
+        None | Some("all") => Ok(StatusFilter::All),
+        Some("open") => Ok(StatusFilter::Open),
+        Some("closed") => Ok(StatusFilter::Closed),
+        Some(other) => Err(Error::invalid(format!(
+            "status must be open, closed or all, not {other:?}"
+        ))),
+    }
+}
+
+/// Executes `req` against `app` (used by the socket server and by the CLI when no server
+/// runs, so both answer identically).
+pub fn execute(app: &App, req: &Request) -> Result<Value> {
+    match req {
+        Request::TicketList { status, limit } => {
+            let filter = parse_status(status.as_deref())?;
+            Ok(serde_json::to_value(tickets::list(app, filter, *limit)?)?)
+        }
+        Request::TicketShow { number } => Ok(serde_json::to_value(tickets::show(app, *number)?)?),
+        Request::Ping => Ok(Value::String("pong".into())),
+    }
+}
+
+/// Path of the socket for `data_dir`.
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET_FILE)
+}
+
+/// Serves the control socket until the task is dropped. Replaces a stale socket file.
+pub async fn serve(app: Arc<App>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let path = socket_path(&app.data_dir);
+    let _ = std::fs::remove_file(&path);
+    let listener = tokio::net::UnixListener::bind(&path)
+        .map_err(|e| Error::internal(format!("control socket {}: {e}", path.display())))?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    loop {
+        let (stream, _) = match listener.accept().await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("control socket accept: {e}");
+                continue;
+            }
+        };
+        let app = app.clone();
+        tokio::spawn(async move {
+            let (rd, mut wr) = stream.into_split();
+            let mut line = String::new();
+            let mut rd = tokio::io::BufReader::new(rd).take(MAX_REQUEST as u64);
+            if rd.read_line(&mut line).await.is_err() {
+                return;
+            }
+            let resp = match serde_json::from_str::<Request>(&line) {
+                Ok(req) => {
+                    let app2 = app.clone();
+                    match tokio::task::spawn_blocking(move || execute(&app2, &req)).await {
+                        Ok(Ok(v)) => Response::Ok(v),
+                        Ok(Err(e)) => Response::Error(ErrorBody {
+                            kind: e.kind,
+                            message: e.message,
+                        }),
+                        Err(e) => Response::Error(ErrorBody {
+                            kind: ErrorKind::Internal,
+                            message: format!("request failed: {e}"),
+                        }),
+                    }
+                }
+                Err(e) => Response::Error(ErrorBody {
+                    kind: ErrorKind::Invalid,
+                    message: format!("bad request: {e}"),
+                }),
+            };
+            let mut out = serde_json::to_vec(&resp).unwrap_or_default();
+            out.push(b'\n');
+            let _ = wr.write_all(&out).await;
+        });
+    }
+}
+
+/// Sends `req` to the server of `data_dir`. `Ok(None)` when no server listens there.
+pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>> {
+    let path = socket_path(data_dir);
+    let stream = match std::os::unix::net::UnixStream::connect(&path) {
+        Ok(s) => s,
+        Err(_) => return Ok(None),
+    };
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    let mut w = &stream;
+    let mut line = serde_json::to_vec(req)?;
+    line.push(b'\n');
+    w.write_all(&line)?;
+    let mut resp = String::new();
+    BufReader::new(&stream).read_line(&mut resp)?;
+    match serde_json::from_str::<Response>(&resp)
+        .map_err(|e| Error::internal(format!("bad answer from server: {e}")))?
+    {
+        Response::Ok(v) => Ok(Some(v)),
+        Response::Error(b) => Err(Error::new(b.kind, b.message)),
+    }
+}

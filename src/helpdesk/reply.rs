@@ -1,0 +1,142 @@
+//! An agent's answer: stored as an outgoing article and queued for delivery in one
+//! transaction (nothing acknowledged is lost), then the outbound worker is woken.
+
+use super::model::*;
+use super::settings;
+use super::tickets::{articles, get_ticket};
+use super::ticket_tag;
+use crate::app::App;
+use crate::error::{Error, Result};
+use crate::mail::outbound::compose::{self, OutgoingMail};
+use crate::mail::outbound::queue::{self, DEFAULT_LIFETIME_MS, OutboundItem};
+use crate::store::Table;
+use crate::store::codec::{be, be2};
+
+/// Longest reply text accepted, bytes.
+pub const MAX_REPLY_LEN: usize = 256 * 1024;
+
+/// Sends `text` as agent `author`'s answer in ticket `number`: builds the mail (From the
+/// ticket's mailbox, To the customer, Subject with the ticket tag, In-Reply-To/References
+/// continuing the thread), stores it as an outgoing article with its raw bytes, queues it,
+/// and wakes the outbound worker. Returns the new article's id.
+///
+/// Errors: `Invalid` for an empty or oversized text; `NotFound` for an unknown ticket;
+/// `Unavailable` before setup.
+pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
+    let text = text.replace("\r\n", "\n");
+    if text.trim().is_empty() {
+        return Err(Error::invalid("the reply is empty"));
+    }
+    if text.len() > MAX_REPLY_LEN {
+        return Err(Error::invalid(format!(
+            "the reply is longer than {} KiB",
+            MAX_REPLY_LEN / 1024
+        )));
+    }
+    let now = app.now_ms();
+    let article_id = app.next_id();
+    let queue_id = app.next_id();
+    app.store.write(now, |tx| {
+        let s = settings::load(tx)?.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
+        let mut ticket = get_ticket(tx, number)?;
+        let thread = articles(tx, number)?;
+        // Answer the newest customer message; fall back to the ticket's customer.
+        let last_in = thread.iter().rev().find(|a| a.direction == Direction::In);
+        let to = last_in
+            .map(|a| a.reply_to.clone().unwrap_or_else(|| a.from.clone()))
+            .unwrap_or_else(|| ticket.customer.clone());
+        let mut references: Vec<String> = last_in.map(|a| a.references.clone()).unwrap_or_default();
+        let in_reply_to = last_in.map(|a| a.message_id.clone());
+        if let Some(id) = &in_reply_to
+            && !references.contains(id)
+        {
+            references.push(id.clone());
+        }
+        // Keep References bounded (RFC 5322 §3.6.4 allows trimming the middle).
+        if references.len() > 20 {
+            let keep_tail = references.split_off(references.len() - 19);
+            references.truncate(1);
+            references.extend(keep_tail);
+        }
+        let mailbox = if ticket.mailbox.is_empty() {
+            s.mailboxes.first().cloned().unwrap_or_default()
+        } else {
+            ticket.mailbox.clone()
+        };
+        let domain = mailbox.rsplit('@').next().unwrap_or("localhost").to_string();
+        let secret = hex::decode(&s.secret_hex).map_err(Error::internal)?;
+        let message_id = compose::message_id(&secret, number, article_id, &domain);
+        let from = MailAddress {
+            name: Some(s.org_name.clone()),
+            address: mailbox.clone(),
+        };
+        let subject = format!("{} {}", ticket_tag(number), ticket.subject);
+        let mail = OutgoingMail {
+            from: from.clone(),
+            to: vec![to.clone()],
+            subject: subject.clone(),
+            text: text.clone(),
+            message_id: message_id.clone(),
+            in_reply_to: in_reply_to.clone(),
+            references: references.clone(),
+            date: now / 1000,
+        };
+        let raw = compose::build(&mail)?;
+        let raw_sha = super::ingest::put_blob(tx, &raw)?;
+        let article = Article {
+            id: article_id,
+            ticket: number,
+            direction: Direction::Out,
+            message_id: message_id.clone(),
+            from,
+            reply_to: None,
+            to: vec![to.clone()],
+            cc: Vec::new(),
+            subject,
+            text,
+            html: None,
+            attachments: Vec::new(),
+            raw_sha256: Some(raw_sha.clone()),
+            created_ms: now,
+            date: Some(now / 1000),
+            in_reply_to: in_reply_to.into_iter().collect(),
+            references,
+            flags: ParseFlags::default(),
+            author: Some(author.to_string()),
+            delivery: Some(Delivery::Queued {
+                attempts: 0,
+                last_error: None,
+            }),
+        };
+        tx.put_rec(Table::Articles, &be2(number, article_id), &article)?;
+        tx.put_rec(
+            Table::MessageIds,
+            message_id.as_bytes(),
+            &MessageRef {
+                ticket: number,
+                article: article_id,
+            },
+        )?;
+        ticket.articles += 1;
+        ticket.updated_ms = now;
+        tx.put_rec(Table::Tickets, &be(number), &ticket)?;
+        queue::enqueue(
+            tx,
+            &OutboundItem {
+                id: queue_id,
+                ticket: number,
+                article: article_id,
+                mail_from: mailbox,
+                rcpt_to: vec![to.address.clone()],
+                raw_sha256: raw_sha,
+                attempts: 0,
+                next_attempt_ms: now,
+                created_ms: now,
+                expires_ms: now + DEFAULT_LIFETIME_MS,
+                last_error: None,
+            },
+        )
+    })?;
+    app.outbound_wakeup.notify_one();
+    Ok(article_id)
+}

@@ -1,0 +1,213 @@
+//! Runtime settings kept in the store (so they are backed up and replicated), and the
+//! first-run setup that writes them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::auth::{self, Role};
+use crate::error::{Error, Result};
+use crate::store::{Reader, Table, WriteTx};
+
+/// TLS policy towards the smarthost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RelayTls {
+    /// Plain SMTP; never STARTTLS (only for a relay on the same host or a trusted LAN).
+    None,
+    /// STARTTLS when the relay offers it, plain otherwise.
+    Opportunistic,
+    /// STARTTLS required with a verified certificate; mail waits rather than going out in clear.
+    Required,
+}
+
+impl RelayTls {
+    /// Parses `none`, `opportunistic` or `required` (the CLI and form values).
+    pub fn parse(s: &str) -> Result<RelayTls> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" => Ok(RelayTls::None),
+            "opportunistic" | "starttls-if-offered" => Ok(RelayTls::Opportunistic),
+            "required" | "starttls" => Ok(RelayTls::Required),
+            other => Err(Error::invalid(format!(
+                "relay TLS mode must be none, opportunistic or required, not {other:?}"
+            ))),
+        }
+    }
+    /// The value [`RelayTls::parse`] accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayTls::None => "none",
+            RelayTls::Opportunistic => "opportunistic",
+            RelayTls::Required => "required",
+        }
+    }
+}
+
+/// The outbound smarthost (the organisation's own mail server or provider).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Relay {
+    /// Host name or IP literal.
+    pub host: String,
+    pub port: u16,
+    pub tls: RelayTls,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+impl Relay {
+    /// Parses `HOST:PORT` (`[v6]:PORT` for IPv6 literals); the port defaults to 25.
+    pub fn parse_addr(s: &str) -> Result<(String, u16)> {
+        let s = s.trim();
+        let bad = || Error::invalid(format!("relay must be HOST:PORT, e.g. mail.example.com:587, not {s:?}"));
+        let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+            let (h, p) = rest.split_once(']').ok_or_else(bad)?;
+            (h.to_string(), p.strip_prefix(':'))
+        } else if s.matches(':').count() == 1 {
+            let (h, p) = s.split_once(':').ok_or_else(bad)?;
+            (h.to_string(), Some(p))
+        } else {
+            (s.to_string(), None)
+        };
+        let port = match port {
+            Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
+            None => 25,
+        };
+        let valid_host = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        if !valid_host {
+            return Err(bad());
+        }
+        Ok((host, port))
+    }
+}
+
+/// Organisation-wide settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub org_name: String,
+    /// Support addresses, lower case; mail to any other recipient is refused (550).
+    pub mailboxes: Vec<String>,
+    pub relay: Option<Relay>,
+    /// Secret for HMACs in our Message-IDs (hex, 32 bytes), generated at setup.
+    pub secret_hex: String,
+    /// Unix milliseconds when setup finished.
+    pub setup_ms: i64,
+}
+
+const SETTINGS_KEY: &[u8] = b"settings";
+
+/// The settings, or `None` before setup.
+pub fn load(r: &impl Reader) -> Result<Option<Settings>> {
+    r.get_rec(Table::Settings, SETTINGS_KEY)
+}
+
+/// Stores `s` (admin changes; the caller checks permissions).
+pub fn save(tx: &mut WriteTx, s: &Settings) -> Result<()> {
+    tx.put_rec(Table::Settings, SETTINGS_KEY, s)
+}
+
+/// Whether setup has been completed.
+pub fn is_set_up(app: &App) -> Result<bool> {
+    Ok(app.store.read(|r| load(r))?.is_some())
+}
+
+/// What the setup wizard and `trygg setup` ask for.
+#[derive(Debug, Clone)]
+pub struct SetupInput {
+    pub org_name: String,
+    pub admin_email: String,
+    pub admin_password: String,
+    /// One or more support addresses.
+    pub mailboxes: Vec<String>,
+    pub relay: Option<Relay>,
+}
+
+/// Validates an e-mail address's shape (local@domain, no spaces/brackets), returns it lower
+/// case. Errors name the field.
+pub fn normalise_address(field: &str, s: &str) -> Result<String> {
+    let a = s.trim().to_lowercase();
+    let ok = a.len() <= 254
+        && a.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && !d.contains("..")
+        })
+        && a.matches('@').count() == 1
+        && !a
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>()[],;:\"\\".contains(c));
+    if ok {
+        Ok(a)
+    } else {
+        Err(Error::invalid(format!("{field}: {s:?} is not an e-mail address")))
+    }
+}
+
+/// Finishes first-run setup in one transaction: settings, the first admin account.
+///
+/// Errors: `Conflict` if setup was already done; `Invalid` naming the field to fix.
+pub fn run_setup(app: &App, input: SetupInput) -> Result<()> {
+    let org = input.org_name.trim().to_string();
+    if org.is_empty() || org.chars().count() > 200 {
+        return Err(Error::invalid("organisation name: give 1 to 200 characters"));
+    }
+    let admin = normalise_address("admin e-mail", &input.admin_email)?;
+    let mut mailboxes = Vec::new();
+    for m in &input.mailboxes {
+        for part in m.split([',', ' ', '\n']).filter(|p| !p.trim().is_empty()) {
+            let a = normalise_address("support mailbox", part)?;
+            if !mailboxes.contains(&a) {
+                mailboxes.push(a);
+            }
+        }
+    }
+    if mailboxes.is_empty() {
+        return Err(Error::invalid("support mailbox: give at least one address"));
+    }
+    auth::password::check_policy(&input.admin_password)?;
+    let hash = auth::password::hash(&input.admin_password)?;
+    let mut secret = [0u8; 32];
+    rand::Rng::fill(&mut rand::rngs::OsRng, &mut secret);
+    let now = app.now_ms();
+    let settings = Settings {
+        org_name: org,
+        mailboxes,
+        relay: input.relay,
+        secret_hex: hex::encode(secret),
+        setup_ms: now,
+    };
+    app.store.write(now, |tx| {
+        if load(tx)?.is_some() {
+            return Err(Error::conflict("setup has already been completed"));
+        }
+        save(tx, &settings)?;
+        auth::create_user(tx, &admin, "Administrator", &hash, Role::Admin, now)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_addresses_parse() {
+        assert_eq!(Relay::parse_addr("mail.example.com:587").unwrap(), ("mail.example.com".into(), 587));
+        assert_eq!(Relay::parse_addr("127.0.0.1").unwrap(), ("127.0.0.1".into(), 25));
+        assert_eq!(Relay::parse_addr("[::1]:2525").unwrap(), ("::1".into(), 2525));
+        assert!(Relay::parse_addr("host:0").is_err());
+        assert!(Relay::parse_addr("host:99999").is_err());
+        assert!(Relay::parse_addr("bad host:25").is_err());
+        assert!(Relay::parse_addr("").is_err());
+    }
+
+    #[test]
+    fn addresses_are_validated() {
+        assert_eq!(normalise_address("x", " Support@Example.COM ").unwrap(), "support@example.com");
+        for bad in ["", "a", "a@b", "a@@b.se", "a b@c.se", "<a@b.se>", "a@.se", "a@b..se"] {
+            assert!(normalise_address("x", bad).is_err(), "{bad}");
+        }
+    }
+}

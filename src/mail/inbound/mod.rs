@@ -1,0 +1,4 @@
+//! Incoming mail: the SMTP listener and the parser.
+
+pub mod parse;
+pub mod smtp;

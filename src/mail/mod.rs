@@ -1,0 +1,4 @@
+//! Mail in (SMTP listener, parsing) and mail out (compose, queue, delivery).
+
+pub mod inbound;
+pub mod outbound;

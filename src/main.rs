@@ -1,0 +1,169 @@
+//! `trygg`: parse the command line, run, map errors to exit codes.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use trygg::app::{App, SystemClock};
+use trygg::cli::{self, Cli, Command, TicketCommand};
+use trygg::config::BootConfig;
+use trygg::control::{self, Request};
+use trygg::error::{Error, ErrorKind, Result};
+use trygg::helpdesk::settings::{self, Relay, RelayTls, SetupInput};
+
+fn main() -> ExitCode {
+    // One crypto provider for every TLS user (rustls, mail-send); see README "Static build".
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TRYGG_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if let Some(d) = &e.detail {
+                tracing::debug!("{d}");
+            }
+            eprintln!("trygg: {}", one_line(&e));
+            ExitCode::from(cli::exit_code(e.kind) as u8)
+        }
+    }
+}
+
+fn one_line(e: &Error) -> String {
+    match (&e.kind, &e.detail) {
+        (ErrorKind::Internal, Some(d)) => format!("{}: {d}", e.message),
+        _ => e.message.clone(),
+    }
+    .replace('\n', " ")
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve(a) => {
+            let cfg = BootConfig {
+                data_dir: a.data.data,
+                http: a.http,
+                smtp: a.smtp,
+                tls_cert: a.tls_cert,
+                tls_key: a.tls_key,
+                public_url: a.public_url,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(trygg::serve(cfg))
+        }
+        Command::Setup(a) => {
+            let password = cli::read_secret_file("admin password", &a.admin_password_file)?;
+            let relay = match &a.relay {
+                None => None,
+                Some(r) => {
+                    let (host, port) = Relay::parse_addr(r)?;
+                    let password = match &a.relay_password_file {
+                        Some(p) => Some(cli::read_secret_file("relay password", p)?),
+                        None => None,
+                    };
+                    Some(Relay {
+                        host,
+                        port,
+                        tls: RelayTls::parse(&a.relay_tls)?,
+                        username: a.relay_user.clone(),
+                        password,
+                    })
+                }
+            };
+            let app = App::open(&a.data.data, Arc::new(SystemClock))?;
+            settings::run_setup(
+                &app,
+                SetupInput {
+                    org_name: a.org,
+                    admin_email: a.admin_email,
+                    admin_password: password,
+                    mailboxes: a.mailboxes,
+                    relay,
+                },
+            )?;
+            if a.json {
+                println!("{}", serde_json::json!({"ok": true, "data": a.data.data}));
+            } else {
+                println!("setup complete for {}", a.data.data.display());
+            }
+            Ok(())
+        }
+        Command::Ticket(TicketCommand::List {
+            data,
+            status,
+            limit,
+            json,
+        }) => {
+            control::parse_status(status.as_deref())?;
+            let v = query(&data.data, Request::TicketList { status, limit })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                for t in v.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<8} {:<7} {:<36} {}",
+                        t["tag"].as_str().unwrap_or(""),
+                        t["status"].as_str().unwrap_or(""),
+                        t["customer"].as_str().unwrap_or(""),
+                        t["subject"].as_str().unwrap_or("")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Ticket(TicketCommand::Show { number, data, json }) => {
+            let v = query(&data.data, Request::TicketShow { number })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{} {} ({}, {})",
+                    v["tag"].as_str().unwrap_or(""),
+                    v["subject"].as_str().unwrap_or(""),
+                    v["status"].as_str().unwrap_or(""),
+                    v["customer"].as_str().unwrap_or("")
+                );
+                for a in v["articles"].as_array().into_iter().flatten() {
+                    println!(
+                        "\n--- {} {} {}\n{}",
+                        a["direction"].as_str().unwrap_or(""),
+                        a["created"].as_str().unwrap_or(""),
+                        a["from"].as_str().unwrap_or(""),
+                        a["text"].as_str().unwrap_or("")
+                    );
+                    for f in a["attachments"].as_array().into_iter().flatten() {
+                        println!(
+                            "[attachment] {} ({}, {} bytes)",
+                            f["filename"].as_str().unwrap_or(""),
+                            f["content_type"].as_str().unwrap_or(""),
+                            f["size"]
+                        );
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Asks the running server over the control socket, or opens the store when none runs.
+fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
+    if let Some(v) = control::call(data, &req)? {
+        return Ok(v);
+    }
+    if !data.join(trygg::app::STORE_FILE).exists() {
+        return Err(Error::not_found(format!(
+            "no trygg data in {} (run trygg setup or trygg serve first)",
+            data.display()
+        )));
+    }
+    let app = App::open(data, Arc::new(SystemClock))?;
+    control::execute(&app, &req)
+}

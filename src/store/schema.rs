@@ -1,0 +1,92 @@
+//! Table definitions. Every logical table maps bytes to bytes; typed values are encoded by
+//! [`super::codec`]. A table's numeric id is what the change log records, so ids are never
+//! reused or renumbered.
+
+use redb::TableDefinition;
+
+/// A replicated table of the store. The change log names tables by [`Table::id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    /// `&str key → value`: schema version, counters.
+    Meta,
+    /// `&str key → value`: runtime settings changed by admins (organisation, mailboxes, relay).
+    Settings,
+    /// `ticket number (u64 BE) → Ticket`.
+    Tickets,
+    /// `ticket number (u64 BE) ++ article id (u64 BE) → Article`.
+    Articles,
+    /// `Message-ID (bytes, without <>) → MessageRef`: threading and de-duplication.
+    MessageIds,
+    /// `sha256 (32 bytes) → content`: raw messages and attachments, stored once.
+    Blobs,
+    /// `lower-case e-mail address → Contact` (customers).
+    Contacts,
+    /// `lower-case e-mail address → User` (agents and admins).
+    Users,
+    /// `item id (u64 BE) → OutboundItem`: the durable outbound mail queue.
+    Outbound,
+    /// `due time ms (u64 BE) ++ item id (u64 BE) → ()`: the queue's timer index.
+    OutboundDue,
+}
+
+impl Table {
+    /// Every replicated table, in id order.
+    pub const ALL: [Table; 10] = [
+        Table::Meta,
+        Table::Settings,
+        Table::Tickets,
+        Table::Articles,
+        Table::MessageIds,
+        Table::Blobs,
+        Table::Contacts,
+        Table::Users,
+        Table::Outbound,
+        Table::OutboundDue,
+    ];
+
+    /// Stable numeric id used in change-log records.
+    pub fn id(self) -> u8 {
+        match self {
+            Table::Meta => 1,
+            Table::Settings => 2,
+            Table::Tickets => 3,
+            Table::Articles => 4,
+            Table::MessageIds => 5,
+            Table::Blobs => 6,
+            Table::Contacts => 7,
+            Table::Users => 8,
+            Table::Outbound => 9,
+            Table::OutboundDue => 10,
+        }
+    }
+
+    /// The table with change-log id `id`, if any.
+    pub fn from_id(id: u8) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.id() == id)
+    }
+
+    /// redb table name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::Settings => "settings",
+            Table::Tickets => "tickets",
+            Table::Articles => "articles",
+            Table::MessageIds => "message_ids",
+            Table::Blobs => "blobs",
+            Table::Contacts => "contacts",
+            Table::Users => "users",
+            Table::Outbound => "outbound",
+            Table::OutboundDue => "outbound_due",
+        }
+    }
+
+    pub(crate) fn def(self) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
+        TableDefinition::new(self.name())
+    }
+}
+
+/// `seq → encoded ChangeRecord`. Not itself logged.
+pub(crate) const CHANGELOG: TableDefinition<u64, &[u8]> = TableDefinition::new("changelog");
+/// Internal bookkeeping of the log (`"head"` → last sequence number). Not logged.
+pub(crate) const LOG_STATE: TableDefinition<&str, u64> = TableDefinition::new("changelog_state");
