@@ -27,6 +27,9 @@ pub struct Envelope {
     pub rcpt_to: Vec<String>,
     /// Client address, for the log.
     pub peer: String,
+    /// Trace header(s) to prepend to the stored raw message (RFC 5321 §4.4 `Received:`).
+    /// Parsing, de-duplication and synthetic ids use the message without it.
+    pub trace: Option<String>,
 }
 
 /// What [`ingest`] did.
@@ -118,7 +121,15 @@ fn store_parsed(
         .cloned()
         .unwrap_or_default();
 
-    let raw_sha = put_blob(tx, raw)?;
+    let raw_sha = match &env.trace {
+        Some(trace) => {
+            let mut stored = Vec::with_capacity(trace.len() + raw.len());
+            stored.extend_from_slice(trace.as_bytes());
+            stored.extend_from_slice(raw);
+            put_blob(tx, &stored)?
+        }
+        None => put_blob(tx, raw)?,
+    };
     let mut attachments = Vec::with_capacity(p.attachments.len());
     for a in &p.attachments {
         attachments.push(AttachmentRef {
