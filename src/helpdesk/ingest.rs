@@ -112,7 +112,7 @@ fn store_parsed(
     });
     let sender = from.address.to_lowercase();
 
-    let existing = find_thread(tx, p)?;
+    let existing = find_thread(tx, p, raw)?;
     let mailbox = env
         .rcpt_to
         .iter()
@@ -150,9 +150,16 @@ fn store_parsed(
                 number,
                 subject: ticket_title(&p.subject, None),
                 status: TicketStatus::Open,
-                customer: MailAddress {
-                    name: from.name.clone(),
-                    address: sender.clone(),
+                // Contact forms send From a no-reply address with the customer in Reply-To.
+                customer: match &p.reply_to {
+                    Some(r) if !r.address.is_empty() => MailAddress {
+                        name: r.name.clone(),
+                        address: r.address.to_lowercase(),
+                    },
+                    _ => MailAddress {
+                        name: from.name.clone(),
+                        address: sender.clone(),
+                    },
                 },
                 mailbox,
                 created_ms: now,
@@ -226,8 +233,18 @@ fn store_parsed(
 
 /// The ticket a message belongs to: by In-Reply-To, then References (newest first), then
 /// trygg's tag in the subject.
-fn find_thread(tx: &WriteTx, p: &ParsedMessage) -> Result<Option<Ticket>> {
-    let ids = p.in_reply_to.iter().chain(p.references.iter().rev());
+fn find_thread(tx: &WriteTx, p: &ParsedMessage, raw: &[u8]) -> Result<Option<Ticket>> {
+    // A delivery status notification (RFC 3464) threads by the message it reports on.
+    let dsn_id = if p.content_type.eq_ignore_ascii_case("multipart/report") {
+        dsn_original_message_id(raw)
+    } else {
+        None
+    };
+    let ids = p
+        .in_reply_to
+        .iter()
+        .chain(p.references.iter().rev())
+        .chain(dsn_id.iter());
     for id in ids {
         if let Some(r) = tx.get_rec::<MessageRef>(Table::MessageIds, id.as_bytes())?
             && let Some(t) = tx.get_rec::<Ticket>(Table::Tickets, &be(r.ticket))?
@@ -241,6 +258,35 @@ fn find_thread(tx: &WriteTx, p: &ParsedMessage) -> Result<Option<Ticket>> {
         }
     }
     Ok(None)
+}
+
+/// The Message-ID of the original message inside a DSN (its `message/rfc822` or
+/// `text/rfc822-headers` part, RFC 3462 §2 / RFC 3464), if any.
+pub fn dsn_original_message_id(raw: &[u8]) -> Option<String> {
+    use mail_parser::{MessageParser, MimeHeaders, PartType};
+    std::panic::catch_unwind(|| {
+        let msg = MessageParser::default().parse(raw)?;
+        for part in msg.parts.iter() {
+            let ct = part.content_type()?;
+            let sub = ct.subtype().unwrap_or_default().to_ascii_lowercase();
+            let inner = match (&part.body, sub.as_str()) {
+                (PartType::Message(m), _) => m.message_id().map(str::to_string),
+                (_, "rfc822-headers") | (_, "rfc822") => {
+                    let bytes = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+                    MessageParser::default()
+                        .parse_headers(bytes)
+                        .and_then(|m| m.message_id().map(str::to_string))
+                }
+                _ => None,
+            };
+            if inner.is_some() {
+                return inner;
+            }
+        }
+        None
+    })
+    .ok()
+    .flatten()
 }
 
 /// First ticket number handed out.
