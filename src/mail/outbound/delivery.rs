@@ -118,7 +118,11 @@ pub fn relay_tls_config() -> Result<Arc<ClientConfig>, String> {
     if let Ok(iter) = CertificateDer::pem_file_iter(SYSTEM_CA_FILE) {
         let certs: Vec<CertificateDer<'static>> = iter.filter_map(|c| c.ok()).collect();
         let (added, _ignored) = roots.add_parsable_certificates(certs);
-        tracing::debug!(added, file = SYSTEM_CA_FILE, "system CA certificates loaded");
+        tracing::debug!(
+            added,
+            file = SYSTEM_CA_FILE,
+            "system CA certificates loaded"
+        );
     }
     if let Some(path) = std::env::var_os(RELAY_CA_FILE_ENV).filter(|p| !p.is_empty()) {
         let shown = std::path::Path::new(&path).display().to_string();
@@ -228,11 +232,33 @@ pub async fn deliver(
                 )));
             }
         };
-        let out = session(&mut tls, relay, &relay_name, Some(&ehlo), true, mail_from, rcpt_to, raw, opts).await;
+        let out = session(
+            &mut tls,
+            relay,
+            &relay_name,
+            Some(&ehlo),
+            true,
+            mail_from,
+            rcpt_to,
+            raw,
+            opts,
+        )
+        .await;
         quit(tls).await;
         out
     } else {
-        let out = session(&mut client, relay, &relay_name, ehlo.as_ref(), false, mail_from, rcpt_to, raw, opts).await;
+        let out = session(
+            &mut client,
+            relay,
+            &relay_name,
+            ehlo.as_ref(),
+            false,
+            mail_from,
+            rcpt_to,
+            raw,
+            opts,
+        )
+        .await;
         quit(client).await;
         out
     }
@@ -275,12 +301,11 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             .authenticate(&creds, &caps)
             .await
             .map_err(|e| match e {
-                mail_send::Error::AuthenticationFailed(r) | mail_send::Error::UnexpectedReply(r) => {
-                    DeliveryError::temporary(format!(
-                        "relay {relay_name} refused the login of {user:?}: {}",
-                        reply_text(&r)
-                    ))
-                }
+                mail_send::Error::AuthenticationFailed(r)
+                | mail_send::Error::UnexpectedReply(r) => DeliveryError::temporary(format!(
+                    "relay {relay_name} refused the login of {user:?}: {}",
+                    reply_text(&r)
+                )),
                 other => session_error(relay_name, "AUTH", other),
             })?;
     }
@@ -307,13 +332,25 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             params.push_str(" SMTPUTF8");
         }
     }
-    let r = command(client, format!("MAIL FROM:<{mail_from}>{params}\r\n"), relay_name, "MAIL FROM").await?;
+    let r = command(
+        client,
+        format!("MAIL FROM:<{mail_from}>{params}\r\n"),
+        relay_name,
+        "MAIL FROM",
+    )
+    .await?;
     if !(200..300).contains(&r.code) {
         return Err(transaction_error(relay_name, "MAIL FROM", &r));
     }
     let mut refused: Vec<(String, Response<String>)> = Vec::new();
     for rcpt in rcpt_to {
-        let r = command(client, format!("RCPT TO:<{rcpt}>\r\n"), relay_name, "RCPT TO").await?;
+        let r = command(
+            client,
+            format!("RCPT TO:<{rcpt}>\r\n"),
+            relay_name,
+            "RCPT TO",
+        )
+        .await?;
         if !(200..300).contains(&r.code) {
             refused.push((rcpt.clone(), r));
         }
@@ -502,9 +539,7 @@ fn session_error(relay_name: &str, what: &str, e: mail_send::Error) -> DeliveryE
     let detail = match e {
         mail_send::Error::Timeout => "timeout".to_string(),
         mail_send::Error::UnexpectedReply(r) => format!("unexpected reply {}", reply_text(&r)),
-        mail_send::Error::UnparseableReply => {
-            "connection closed or unparseable reply".to_string()
-        }
+        mail_send::Error::UnparseableReply => "connection closed or unparseable reply".to_string(),
         other => other.to_string(),
     };
     DeliveryError::temporary(format!("relay {relay_name}, {what}: {detail}"))
@@ -528,10 +563,7 @@ fn tls_error(relay_name: &str, e: mail_send::Error) -> DeliveryError {
 pub fn reply_text(r: &Response<String>) -> String {
     let msg = r.message.replace(['\r', '\n'], " ");
     if r.esc[0] > 0 {
-        format!(
-            "{} {}.{}.{} {}",
-            r.code, r.esc[0], r.esc[1], r.esc[2], msg
-        )
+        format!("{} {}.{}.{} {}", r.code, r.esc[0], r.esc[1], r.esc[2], msg)
     } else {
         format!("{} {}", r.code, msg)
     }
@@ -590,9 +622,18 @@ mod tests {
     #[tokio::test]
     async fn literals_and_localhost_need_no_dns() {
         let t = Duration::from_secs(1);
-        assert_eq!(resolve("127.0.0.1", t).await.unwrap(), vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]);
-        assert_eq!(resolve("[::1]", t).await.unwrap(), vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]);
-        assert_eq!(resolve("LocalHost", t).await.unwrap()[0], IpAddr::V4(Ipv4Addr::LOCALHOST));
+        assert_eq!(
+            resolve("127.0.0.1", t).await.unwrap(),
+            vec![IpAddr::V4(Ipv4Addr::LOCALHOST)]
+        );
+        assert_eq!(
+            resolve("[::1]", t).await.unwrap(),
+            vec![IpAddr::V6(Ipv6Addr::LOCALHOST)]
+        );
+        assert_eq!(
+            resolve("LocalHost", t).await.unwrap()[0],
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
     }
 
     #[test]
