@@ -109,7 +109,7 @@ pub fn save(tx: &mut WriteTx, s: &Settings) -> Result<()> {
 
 /// Whether setup has been completed.
 pub fn is_set_up(app: &App) -> Result<bool> {
-    Ok(app.store.read(|r| load(r))?.is_some())
+    Ok(app.store.read(load)?.is_some())
 }
 
 /// What the setup wizard and `trygg setup` ask for.

@@ -477,12 +477,13 @@ mod migrations {
     use super::WriteTx;
     use crate::error::Result;
 
-    /// Migrates the schema from version `from` to `from + 1`. Version 1 is the first
-    /// schema, so there is nothing to do yet; new steps go here as `match` arms.
+    /// Migrates the schema from version `from` to `from + 1`, inside the same logged
+    /// transaction that records the new version. Version 1 is the first schema, so no step
+    /// exists yet; a future `SCHEMA_VERSION = 2` adds `if from == 1 { … }` here (redb's
+    /// advice: copy into a new table rather than reinterpret an old one).
     pub(super) fn step(from: u64, _tx: &mut WriteTx) -> Result<()> {
-        match from {
-            _ => Ok(()),
-        }
+        tracing::info!("migrating store schema {from} -> {}", from + 1);
+        Ok(())
     }
 }
 

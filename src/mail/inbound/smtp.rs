@@ -299,7 +299,7 @@ impl Session {
 
     fn check_recipient(&mut self, address: &str) -> String {
         let addr = address.trim().to_lowercase();
-        let settings = match self.app.store.read(|r| settings::load(r)) {
+        let settings = match self.app.store.read(settings::load) {
             Ok(Some(s)) => s,
             Ok(None) => return "451 4.3.0 This help desk is not set up yet\r\n".into(),
             Err(e) => {

@@ -93,8 +93,14 @@ pub fn build(m: &OutgoingMail) -> Result<Vec<u8>> {
     if !m.references.is_empty() {
         b = b.references(m.references.clone());
     }
-    b.write_to_vec()
-        .map_err(|e| Error::internal(format!("building mail: {e}")))
+    let mut raw = b
+        .write_to_vec()
+        .map_err(|e| Error::internal(format!("building mail: {e}")))?;
+    // End with CRLF so the bytes on the wire (before "." CRLF) equal the stored bytes.
+    if !raw.ends_with(b"\r\n") {
+        raw.extend_from_slice(b"\r\n");
+    }
+    Ok(raw)
 }
 
 #[cfg(test)]

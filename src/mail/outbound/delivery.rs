@@ -146,6 +146,24 @@ pub fn relay_tls_config() -> Result<Arc<ClientConfig>, String> {
     Ok(Arc::new(config))
 }
 
+/// A client configuration that trusts nothing (for relays used without TLS).
+pub fn empty_tls_config() -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider);
+    match builder.with_safe_default_protocol_versions() {
+        Ok(b) => Arc::new(
+            b.with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+        ),
+        // ring supports the default versions; this arm is unreachable in practice.
+        Err(_) => Arc::new(
+            ClientConfig::builder()
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth(),
+        ),
+    }
+}
+
 /// Delivers `raw` (a complete RFC 5322 message, sent byte for byte, only dot-stuffed for
 /// the DATA phase per RFC 5321 §4.5.2) from envelope sender `mail_from` to every address
 /// in `rcpt_to` through `relay`.

@@ -28,7 +28,7 @@ use super::queue::{self, OutboundItem};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::helpdesk::model::Delivery;
-use crate::helpdesk::settings::{self, Relay};
+use crate::helpdesk::settings::{self, Relay, RelayTls};
 use crate::store::codec::{be, be2};
 use crate::store::{Reader, Table, WriteTx};
 
@@ -47,6 +47,8 @@ pub const BATCH: usize = 16;
 pub const CONCURRENCY: usize = 4;
 /// Longest sleep without re-checking the queue.
 pub const MAX_IDLE: Duration = Duration::from_secs(60);
+/// Shortest sleep between rounds that found nothing due.
+const MIN_PAUSE: Duration = Duration::from_millis(100);
 /// Pause after a store error before trying again.
 const STORE_ERROR_PAUSE: Duration = Duration::from_secs(5);
 
@@ -68,7 +70,7 @@ pub async fn run(app: Arc<App>) -> Result<()> {
                 }
                 STORE_ERROR_PAUSE
             }
-            Ok(_) => match blocking(&app, |a| a.store.read(|r| queue::next_due_ms(r))).await {
+            Ok(_) => match blocking(&app, |a| a.store.read(queue::next_due_ms)).await {
                 Ok(Some(at)) => {
                     let ms = (at - app.now_ms()).clamp(0, MAX_IDLE.as_millis() as i64);
                     Duration::from_millis(ms as u64)
@@ -84,10 +86,8 @@ pub async fn run(app: Arc<App>) -> Result<()> {
                 STORE_ERROR_PAUSE
             }
         };
-        if pause.is_zero() {
-            tokio::task::yield_now().await;
-            continue;
-        }
+        // Never spin: an item that fell due meanwhile is taken after this short floor.
+        let pause = pause.max(MIN_PAUSE);
         tokio::select! {
             _ = app.outbound_wakeup.notified() => {}
             _ = tokio::time::sleep(pause) => {}
@@ -130,7 +130,7 @@ enum Outcome {
 /// Delivers `items` (at most [`CONCURRENCY`] at once) and records each outcome. Returns
 /// `false` when a store error happened (the caller pauses).
 async fn process_batch(app: &Arc<App>, items: Vec<OutboundItem>, base: i64) -> bool {
-    let relay = match blocking(app, |a| a.store.read(|r| settings::load(r))).await {
+    let relay = match blocking(app, |a| a.store.read(settings::load)).await {
         Ok(s) => s.and_then(|s| s.relay),
         Err(e) => {
             tracing::error!("outbound: cannot read settings: {e}");
@@ -138,7 +138,14 @@ async fn process_batch(app: &Arc<App>, items: Vec<OutboundItem>, base: i64) -> b
         }
     };
     let opts: std::result::Result<Arc<DeliveryOptions>, String> = match &relay {
-        Some(_) => delivery::relay_tls_config().map(|tls| Arc::new(DeliveryOptions::new(tls))),
+        // With TLS off, a broken extra CA file must not hold the mail back.
+        Some(r) => match delivery::relay_tls_config() {
+            Ok(tls) => Ok(Arc::new(DeliveryOptions::new(tls))),
+            Err(_) if r.tls == RelayTls::None => {
+                Ok(Arc::new(DeliveryOptions::new(delivery::empty_tls_config())))
+            }
+            Err(e) => Err(e),
+        },
         None => Err(NO_RELAY.to_string()),
     };
     let relay = relay.map(Arc::new);
@@ -407,13 +414,13 @@ mod tests {
                 record(tx, &a, &Outcome::Temporary("451 busy".into()), now, 1000)
             })
             .unwrap();
-        let q = app.store.read(|r| queue::all(r)).unwrap();
+        let q = app.store.read(queue::all).unwrap();
         assert_eq!(q.len(), 1);
         assert_eq!(q[0].attempts, 1);
         assert_eq!(q[0].next_attempt_ms, now + 1000);
         assert_eq!(q[0].last_error.as_deref(), Some("451 busy"));
         assert_eq!(
-            app.store.read(|r| queue::next_due_ms(r)).unwrap(),
+            app.store.read(queue::next_due_ms).unwrap(),
             Some(now + 1000)
         );
         assert!(
@@ -435,7 +442,7 @@ mod tests {
                 record(tx, &a, &Outcome::Temporary("again".into()), now, 1000)
             })
             .unwrap();
-        let q = app.store.read(|r| queue::all(r)).unwrap();
+        let q = app.store.read(queue::all).unwrap();
         assert_eq!((q[0].attempts, q[0].next_attempt_ms), (2, now + 2000));
         // Sent: removed.
         app.store
@@ -443,8 +450,8 @@ mod tests {
                 record(tx, &a, &Outcome::Sent("250 ok".into()), now, 1000)
             })
             .unwrap();
-        assert!(app.store.read(|r| queue::all(r)).unwrap().is_empty());
-        assert_eq!(app.store.read(|r| queue::next_due_ms(r)).unwrap(), None);
+        assert!(app.store.read(queue::all).unwrap().is_empty());
+        assert_eq!(app.store.read(queue::next_due_ms).unwrap(), None);
         assert!(matches!(delivery_of(&app, &a), Delivery::Sent { reply, .. } if reply == "250 ok"));
 
         // Temporary after expiry: failed.
@@ -455,7 +462,7 @@ mod tests {
                 record(tx, &b, &Outcome::Temporary("down".into()), now, 1000)
             })
             .unwrap();
-        assert!(app.store.read(|r| queue::all(r)).unwrap().is_empty());
+        assert!(app.store.read(queue::all).unwrap().is_empty());
         assert!(
             matches!(delivery_of(&app, &b), Delivery::Failed { reason, .. } if reason.contains("down"))
         );
@@ -468,7 +475,7 @@ mod tests {
                 record(tx, &c, &Outcome::Permanent("550 no".into()), now, 1000)
             })
             .unwrap();
-        assert!(app.store.read(|r| queue::all(r)).unwrap().is_empty());
+        assert!(app.store.read(queue::all).unwrap().is_empty());
         assert!(
             matches!(delivery_of(&app, &c), Delivery::Failed { reason, .. } if reason == "550 no")
         );
@@ -510,7 +517,7 @@ mod tests {
             )
             .await
         );
-        let q = app.store.read(|r| queue::all(r)).unwrap();
+        let q = app.store.read(queue::all).unwrap();
         assert_eq!(q.len(), 1);
         assert_eq!(q[0].last_error.as_deref(), Some(NO_RELAY));
         assert_eq!(q[0].next_attempt_ms, now + 1000);

@@ -15,12 +15,25 @@ use crate::error::{Error, ErrorKind};
 
 /// A simple page with a title and a message (errors, notices).
 pub fn message_page(req: &Req, status: StatusCode, title: &str, message: &str) -> Resp {
+    message_page_with(req, status, title, message, true)
+}
+
+/// [`message_page`], with or without the link to the start page.
+pub fn message_page_with(
+    req: &Req,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+    home_link: bool,
+) -> Resp {
     let home = t(req.lang, Key::GoHome);
     let body = html! {
         section.card.narrow.message {
             h1 { (title) }
             p { (message) }
-            p { a.button.secondary href="/" { (home) } }
+            @if home_link {
+                p { a.button.secondary href="/" { (home) } }
+            }
         }
     };
     http::html(status, layout::page(req, title, body))
@@ -122,7 +135,7 @@ pub fn time_rfc3339(s: &str) -> Markup {
 }
 
 fn time_ts(ts: jiff::Timestamp) -> Markup {
-    let z = ts.to_zoned(local_tz());
+    let z = ts.to_zoned_datetime(local_tz());
     let short = z.strftime("%Y-%m-%d %H:%M").to_string();
     let long = z.strftime("%Y-%m-%d %H:%M:%S %Z").to_string();
     html! { time datetime=(ts.to_string()) title=(long) { (short) } }

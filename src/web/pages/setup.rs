@@ -1,0 +1,114 @@
+//! The first-run setup wizard.
+
+use maud::{Markup, html};
+
+use super::layout;
+use crate::web::http::Req;
+use crate::web::i18n::{Key, t};
+
+/// What the user typed (passwords are never sent back).
+#[derive(Debug, Clone, Default)]
+pub struct SetupForm {
+    pub org_name: String,
+    pub admin_email: String,
+    pub mailboxes: String,
+    pub relay: String,
+    pub relay_tls: String,
+    pub relay_user: String,
+}
+
+/// The setup form carrying the one-time `token`, with `form`'s values and an `error`.
+pub fn render(req: &Req, token: &str, form: &SetupForm, error: Option<&str>) -> Markup {
+    let l = req.lang;
+    let tls = if form.relay_tls.is_empty() {
+        "required"
+    } else {
+        form.relay_tls.as_str()
+    };
+    let opt = t(l, Key::Optional);
+    let body = html! {
+        section.card.setup {
+            h1 { (t(l, Key::SetupTitle)) }
+            p.lead { (t(l, Key::SetupIntro)) }
+            @if let Some(e) = error {
+                p.error role="alert" { (e) }
+            }
+            form method="post" action="/setup" {
+                input type="hidden" name="token" value=(token);
+                fieldset {
+                    legend { (t(l, Key::SetupOrganisation)) }
+                    div.field {
+                        label for="org_name" { (t(l, Key::OrgName)) }
+                        input #org_name type="text" name="org_name" value=(form.org_name)
+                            required maxlength="200" autocomplete="organization";
+                    }
+                    div.field {
+                        label for="mailboxes" { (t(l, Key::Mailboxes)) }
+                        textarea #mailboxes name="mailboxes" rows="3" required
+                            aria-describedby="mailboxes-hint"
+                            placeholder="support@example.org" { (form.mailboxes) }
+                        p.hint #mailboxes-hint { (t(l, Key::MailboxesHint)) }
+                    }
+                }
+                fieldset {
+                    legend { (t(l, Key::SetupAccount)) }
+                    div.field {
+                        label for="admin_email" { (t(l, Key::AdminEmail)) }
+                        input #admin_email type="email" name="admin_email" value=(form.admin_email)
+                            required maxlength="254" autocomplete="username";
+                    }
+                    div.row {
+                        div.field {
+                            label for="admin_password" { (t(l, Key::Password)) }
+                            input #admin_password type="password" name="admin_password" required
+                                minlength="10" maxlength="1024" autocomplete="new-password"
+                                aria-describedby="password-hint";
+                        }
+                        div.field {
+                            label for="admin_password2" { (t(l, Key::PasswordRepeat)) }
+                            input #admin_password2 type="password" name="admin_password2" required
+                                minlength="10" maxlength="1024" autocomplete="new-password";
+                        }
+                    }
+                    p.hint #password-hint { (t(l, Key::PasswordHint)) }
+                }
+                fieldset {
+                    legend { (t(l, Key::SetupOutgoing)) }
+                    div.row {
+                        div.field {
+                            label for="relay" { (t(l, Key::Smarthost)) " " span.optional { "(" (opt) ")" } }
+                            input #relay type="text" name="relay" value=(form.relay)
+                                maxlength="260" placeholder="smtp.example.org:587"
+                                aria-describedby="relay-hint" autocomplete="off";
+                        }
+                        div.field {
+                            label for="relay_tls" { (t(l, Key::TlsMode)) }
+                            select #relay_tls name="relay_tls" {
+                                option value="required" selected[tls == "required"] { (t(l, Key::TlsRequired)) }
+                                option value="opportunistic" selected[tls == "opportunistic"] { (t(l, Key::TlsOpportunistic)) }
+                                option value="none" selected[tls == "none"] { (t(l, Key::TlsNone)) }
+                            }
+                        }
+                    }
+                    p.hint #relay-hint { (t(l, Key::SmarthostHint)) }
+                    div.row {
+                        div.field {
+                            label for="relay_user" { (t(l, Key::RelayUser)) " " span.optional { "(" (opt) ")" } }
+                            input #relay_user type="text" name="relay_user" value=(form.relay_user)
+                                maxlength="254" autocomplete="off";
+                        }
+                        div.field {
+                            label for="relay_password" { (t(l, Key::RelayPassword)) " " span.optional { "(" (opt) ")" } }
+                            input #relay_password type="password" name="relay_password"
+                                maxlength="1024" autocomplete="new-password";
+                        }
+                    }
+                }
+                div.actions {
+                    button.primary type="submit" { (t(l, Key::FinishSetup)) }
+                }
+            }
+        }
+    };
+    layout::page(req, t(l, Key::SetupTitle), body)
+}

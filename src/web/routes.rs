@@ -1,0 +1,544 @@
+//! The router and the page handlers. Handlers call domain functions (on the blocking pool)
+//! and render pages; they hold no business rules.
+
+use std::sync::Arc;
+
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, StatusCode, Uri};
+
+use super::http::{self, CSRF_COOKIE, Req, Resp, SESSION_COOKIE};
+use super::i18n::{Key, t};
+use super::pages::{self, setup::SetupForm, ticket::TicketPage};
+use super::{api, assets, blocking, method_not_allowed};
+use crate::app::App;
+use crate::auth::session::{Session, random_token, tokens_equal};
+use crate::error::{Error, ErrorKind};
+use crate::helpdesk::settings::{self, Relay, RelayTls, SetupInput};
+use crate::helpdesk::tickets::{self, StatusFilter};
+use crate::helpdesk::{TicketStatus, reply};
+
+/// Most tickets shown in the list.
+const LIST_LIMIT: usize = 500;
+
+/// Dispatches `req` to its handler.
+pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let segs: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
+    let get = req.method == Method::GET || req.method == Method::HEAD;
+    let post = req.method == Method::POST;
+    match segs.as_slice() {
+        [""] if get => root(app, req).await,
+        ["healthz"] if get => http::text(StatusCode::OK, "ok\n"),
+        ["metrics"] if get => metrics(app, req).await,
+        ["static", rest @ ..] if get => {
+            let inm = req.header(header::IF_NONE_MATCH);
+            assets::serve(&rest.join("/"), inm).unwrap_or_else(|| pages::not_found(req))
+        }
+        ["favicon.ico"] if get => assets::serve("favicon.svg", None)
+            .unwrap_or_else(|| pages::not_found(req)),
+        ["setup"] if get => setup_get(app, req).await,
+        ["setup"] if post => setup_post(app, req, uri).await,
+        ["login"] if get => login_get(req),
+        ["login"] if post => login_post(app, req, uri).await,
+        ["logout"] if post => logout(app, req, uri),
+        ["tickets"] if get => tickets_list(app, req).await,
+        ["tickets", n] if get => ticket_page(app, req, n).await,
+        ["tickets", n, "reply"] if post => ticket_reply(app, req, uri, n).await,
+        ["tickets", n, "status"] if post => ticket_status(app, req, uri, n).await,
+        ["tickets", n, "articles", id, "attachments", i] if get => {
+            attachment(app, req, n, id, i).await
+        }
+        ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
+        [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
+            method_not_allowed("GET, HEAD")
+        }
+        ["setup"] | ["login"] => method_not_allowed("GET, HEAD, POST"),
+        ["logout"] | ["tickets", _, "reply"] | ["tickets", _, "status"] => {
+            method_not_allowed("POST")
+        }
+        _ => pages::not_found(req),
+    }
+}
+
+// ---- helpers -------------------------------------------------------------------------
+
+/// The signed-in session, or the answer for a visitor who is not signed in.
+fn require_session(req: &Req) -> Result<&Session, Resp> {
+    match &req.session {
+        Some((_, s)) => Ok(s),
+        None => {
+            let next = if req.method == Method::GET && req.path != "/" {
+                let mut target = req.path.clone();
+                if !req.raw_query.is_empty() {
+                    target.push('?');
+                    target.push_str(&req.raw_query);
+                }
+                format!(
+                    "/login?next={}",
+                    form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
+                )
+            } else {
+                "/login".to_string()
+            };
+            Err(http::redirect(&next))
+        }
+    }
+}
+
+/// Whether a POST may change state: same-origin by the browser's headers and carrying the
+/// `expected` CSRF token in the `csrf` field.
+fn post_allowed(req: &Req, uri: &Uri, expected: &str) -> bool {
+    let host = http::host_of(&req.headers, uri);
+    http::same_origin(&req.headers, host.as_deref()) && http::csrf_ok(expected, req.f("csrf"))
+}
+
+/// A local path to go to after sign-in (never another site).
+fn safe_next(next: Option<&str>) -> &str {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && n.len() < 1000
+                && !n.starts_with("/login")
+                && !n.starts_with("/logout") =>
+        {
+            n
+        }
+        _ => "/tickets",
+    }
+}
+
+fn parse_number(s: &str) -> Option<u64> {
+    (!s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+// ---- root, health, metrics -------------------------------------------------------------
+
+async fn root(app: &Arc<App>, req: &Req) -> Resp {
+    if req.session.is_some() {
+        return http::redirect("/tickets");
+    }
+    match blocking(app, settings::is_set_up).await {
+        Ok(true) => http::redirect("/login"),
+        Ok(false) => http::redirect("/setup"),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
+    let counts = blocking(app, |a| {
+        let all = tickets::list(a, StatusFilter::All, usize::MAX)?;
+        let open = all.iter().filter(|t| t.status == "open").count();
+        Ok((all.len(), open))
+    })
+    .await;
+    match counts {
+        Ok((total, open)) => {
+            let body = format!(
+                "# HELP trygg_up Whether trygg is running.\n\
+                 # TYPE trygg_up gauge\n\
+                 trygg_up 1\n\
+                 # HELP trygg_tickets_total Number of tickets.\n\
+                 # TYPE trygg_tickets_total gauge\n\
+                 trygg_tickets_total {total}\n\
+                 # HELP trygg_tickets Number of tickets by status.\n\
+                 # TYPE trygg_tickets gauge\n\
+                 trygg_tickets{{status=\"open\"}} {open}\n\
+                 trygg_tickets{{status=\"closed\"}} {}\n",
+                total - open
+            );
+            http::response(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body)
+        }
+        Err(e) => {
+            pages::log_error(req, &e);
+            http::text(StatusCode::SERVICE_UNAVAILABLE, "trygg_up 0\n")
+        }
+    }
+}
+
+// ---- setup ----------------------------------------------------------------------------
+
+/// Whether `given` is the current one-time setup token (constant time).
+fn setup_token_ok(app: &App, given: Option<&str>) -> bool {
+    let current = app
+        .setup_token
+        .lock()
+        .map(|t| t.clone())
+        .unwrap_or_else(|p| p.into_inner().clone());
+    match (current, given) {
+        (Some(cur), Some(g)) => !cur.is_empty() && tokens_equal(&cur, g),
+        _ => false,
+    }
+}
+
+fn setup_link_page(req: &Req) -> Resp {
+    pages::message_page_with(
+        req,
+        StatusCode::FORBIDDEN,
+        t(req.lang, Key::SetupLinkTitle),
+        t(req.lang, Key::SetupLinkText),
+        false,
+    )
+}
+
+async fn setup_get(app: &Arc<App>, req: &Req) -> Resp {
+    match blocking(app, settings::is_set_up).await {
+        Ok(true) => return http::redirect("/login"),
+        Ok(false) => {}
+        Err(e) => return pages::error_page(req, &e),
+    }
+    let token = req.q("token");
+    if !setup_token_ok(app, token) {
+        return setup_link_page(req);
+    }
+    let page = pages::setup::render(req, token.unwrap_or(""), &SetupForm::default(), None);
+    http::html(StatusCode::OK, page)
+}
+
+async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let host = http::host_of(&req.headers, uri);
+    if !http::same_origin(&req.headers, host.as_deref()) {
+        return pages::csrf_failed(req);
+    }
+    match blocking(app, settings::is_set_up).await {
+        Ok(true) => return http::redirect("/login"),
+        Ok(false) => {}
+        Err(e) => return pages::error_page(req, &e),
+    }
+    let token = req.fs("token");
+    if !setup_token_ok(app, Some(&token)) {
+        return setup_link_page(req);
+    }
+    let form = SetupForm {
+        org_name: req.fs("org_name"),
+        admin_email: req.fs("admin_email"),
+        mailboxes: req.fs("mailboxes"),
+        relay: req.fs("relay").trim().to_string(),
+        relay_tls: req.fs("relay_tls"),
+        relay_user: req.fs("relay_user"),
+    };
+    let rerender = |msg: &str| {
+        http::html(
+            StatusCode::BAD_REQUEST,
+            pages::setup::render(req, &token, &form, Some(msg)),
+        )
+    };
+    let password = req.fs("admin_password");
+    if password != req.fs("admin_password2") {
+        return rerender(t(req.lang, Key::PasswordsDiffer));
+    }
+    let relay = if form.relay.is_empty() {
+        None
+    } else {
+        let parsed = Relay::parse_addr(&form.relay).and_then(|(host, port)| {
+            let tls = RelayTls::parse(if form.relay_tls.is_empty() {
+                "required"
+            } else {
+                &form.relay_tls
+            })?;
+            Ok((host, port, tls))
+        });
+        match parsed {
+            Ok((host, port, tls)) => {
+                let user = form.relay_user.trim().to_string();
+                let pass = req.fs("relay_password");
+                Some(Relay {
+                    host,
+                    port,
+                    tls,
+                    username: (!user.is_empty()).then_some(user),
+                    password: (!pass.is_empty()).then_some(pass),
+                })
+            }
+            Err(e) => return rerender(&e.message),
+        }
+    };
+    let input = SetupInput {
+        org_name: form.org_name.clone(),
+        admin_email: form.admin_email.clone(),
+        admin_password: password,
+        mailboxes: vec![form.mailboxes.clone()],
+        relay,
+    };
+    match blocking(app, move |a| settings::run_setup(a, input)).await {
+        Ok(()) => {
+            if let Ok(mut t) = app.setup_token.lock() {
+                *t = None;
+            }
+            tracing::info!("first-run setup completed from the web");
+            http::redirect("/login?setup=done")
+        }
+        Err(e) if e.kind == ErrorKind::Invalid => rerender(&e.message),
+        Err(e) if e.kind == ErrorKind::Conflict => http::redirect("/login"),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+// ---- sign in / out ----------------------------------------------------------------------
+
+/// The pre-session CSRF token from the cookie, if it looks like one of ours.
+fn login_csrf_cookie(req: &Req) -> Option<&str> {
+    req.cookie(CSRF_COOKIE).filter(|c| {
+        (32..=128).contains(&c.len())
+            && c.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
+}
+
+fn login_page(req: &Req, status: StatusCode, email: &str, error: Option<&str>) -> Resp {
+    let (csrf, fresh) = match login_csrf_cookie(req) {
+        Some(c) => (c.to_string(), false),
+        None => (random_token(), true),
+    };
+    let notice = (req.q("setup") == Some("done")).then(|| t(req.lang, Key::SetupDone));
+    let mut r = http::html(
+        status,
+        pages::login::render(req, &csrf, email, error, notice),
+    );
+    if fresh {
+        http::add_cookie(&mut r, &http::set_cookie(CSRF_COOKIE, &csrf, None));
+    }
+    r
+}
+
+fn login_get(req: &Req) -> Resp {
+    if req.session.is_some() {
+        return http::redirect(safe_next(req.q("next")));
+    }
+    login_page(req, StatusCode::OK, "", None)
+}
+
+async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let expected = login_csrf_cookie(req).unwrap_or("");
+    if !post_allowed(req, uri, expected) {
+        return pages::csrf_failed(req);
+    }
+    let email = req.fs("email").trim().to_string();
+    let password = req.fs("password");
+    if email.is_empty() || email.len() > 254 || password.is_empty() || password.len() > 1024 {
+        let msg = t(req.lang, Key::WrongLogin);
+        return login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg));
+    }
+    let who = email.clone();
+    match blocking(app, move |a| crate::auth::authenticate(a, &who, &password)).await {
+        Ok(user) => {
+            if let Some((old, _)) = &req.session {
+                app.sessions.remove(old);
+            }
+            let (id, _) = app.sessions.create(&user.email, app.now_ms());
+            tracing::info!(user = %user.email, "signed in");
+            let mut r = http::redirect(safe_next(req.q("next")));
+            http::add_cookie(&mut r, &http::set_cookie(SESSION_COOKIE, &id, None));
+            http::add_cookie(&mut r, &http::set_cookie(CSRF_COOKIE, "", Some(0)));
+            r
+        }
+        Err(e) if e.kind == ErrorKind::Forbidden => {
+            tracing::info!(user = %email, "failed sign-in");
+            let msg = t(req.lang, Key::WrongLogin);
+            login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg))
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+fn logout(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let Some((id, s)) = &req.session else {
+        return http::redirect("/login");
+    };
+    if !post_allowed(req, uri, &s.csrf) {
+        return pages::csrf_failed(req);
+    }
+    app.sessions.remove(id);
+    let mut r = http::redirect("/login");
+    http::add_cookie(&mut r, &http::set_cookie(SESSION_COOKIE, "", Some(0)));
+    r
+}
+
+// ---- tickets ----------------------------------------------------------------------------
+
+async fn tickets_list(app: &Arc<App>, req: &Req) -> Resp {
+    if let Err(r) = require_session(req) {
+        return r;
+    }
+    let (filter, name) = match req.q("status") {
+        Some("open") => (StatusFilter::Open, "open"),
+        Some("closed") => (StatusFilter::Closed, "closed"),
+        _ => (StatusFilter::All, "all"),
+    };
+    match blocking(app, move |a| tickets::list(a, filter, LIST_LIMIT + 1)).await {
+        Ok(mut list) => {
+            let truncated = list.len() > LIST_LIMIT;
+            list.truncate(LIST_LIMIT);
+            http::html(
+                StatusCode::OK,
+                pages::tickets::render(req, name, &list, truncated),
+            )
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+/// Renders ticket `n` with an optional reply error and the text to keep.
+async fn render_ticket(
+    app: &Arc<App>,
+    req: &Req,
+    session: &Session,
+    n: u64,
+    status: StatusCode,
+    reply_text: &str,
+    error: Option<&str>,
+) -> Resp {
+    let loaded = blocking(app, move |a| {
+        let (ticket, articles) = tickets::load_full(a, n)?;
+        let bodies = pages::ticket::sanitised_bodies(n, &articles);
+        Ok((ticket, articles, bodies))
+    })
+    .await;
+    match loaded {
+        Ok((ticket, articles, bodies)) => {
+            let page = pages::ticket::render(
+                req,
+                &TicketPage {
+                    ticket: &ticket,
+                    articles: &articles,
+                    bodies: &bodies,
+                    csrf: &session.csrf,
+                    reply_text,
+                    error,
+                },
+            );
+            http::html(status, page)
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn ticket_page(app: &Arc<App>, req: &Req, n: &str) -> Resp {
+    let session = match require_session(req) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(n) = parse_number(n) else {
+        return pages::not_found(req);
+    };
+    render_ticket(app, req, session, n, StatusCode::OK, "", None).await
+}
+
+async fn ticket_reply(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
+    let session = match require_session(req) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let Some(n) = parse_number(n) else {
+        return pages::not_found(req);
+    };
+    let text = req.fs("text");
+    let author = session.user.clone();
+    let body = text.clone();
+    match blocking(app, move |a| reply::reply(a, n, &author, &body)).await {
+        Ok(id) => http::redirect(&format!("/tickets/{n}#article-{id}")),
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            render_ticket(
+                app,
+                req,
+                session,
+                n,
+                StatusCode::BAD_REQUEST,
+                &text,
+                Some(&e.message),
+            )
+            .await
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn ticket_status(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
+    let session = match require_session(req) {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let Some(n) = parse_number(n) else {
+        return pages::not_found(req);
+    };
+    let status = match req.f("status") {
+        Some("open") => TicketStatus::Open,
+        Some("closed") => TicketStatus::Closed,
+        _ => {
+            return pages::error_page(req, &Error::invalid("status must be open or closed"));
+        }
+    };
+    tracing::info!(user = %session.user, ticket = n, status = status.as_str(), "ticket status changed");
+    match blocking(app, move |a| tickets::set_status(a, n, status)).await {
+        Ok(()) => http::redirect(&format!("/tickets/{n}")),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Resp {
+    if let Err(r) = require_session(req) {
+        return r;
+    }
+    let (Some(n), Some(id), Some(i)) = (parse_number(n), parse_number(id), parse_number(i))
+    else {
+        return pages::not_found(req);
+    };
+    let Ok(index) = usize::try_from(i) else {
+        return pages::not_found(req);
+    };
+    match blocking(app, move |a| tickets::attachment(a, n, id, index)).await {
+        Ok((att, data)) => {
+            let mut r = http::response(
+                StatusCode::OK,
+                http::safe_content_type(&att.content_type),
+                data,
+            );
+            let h = r.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&http::content_disposition(&att.filename)) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            r
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_targets_stay_local() {
+        assert_eq!(safe_next(Some("/tickets/1001")), "/tickets/1001");
+        assert_eq!(safe_next(Some("//evil.example/")), "/tickets");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/tickets");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/tickets");
+        assert_eq!(safe_next(Some("/login")), "/tickets");
+        assert_eq!(safe_next(None), "/tickets");
+    }
+
+    #[test]
+    fn numbers_parse_strictly() {
+        assert_eq!(parse_number("1001"), Some(1001));
+        assert_eq!(parse_number("+1"), None);
+        assert_eq!(parse_number(""), None);
+        assert_eq!(parse_number("99999999999999999999"), None);
+    }
+}
