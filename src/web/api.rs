@@ -44,11 +44,7 @@ fn simple(status: StatusCode, kind: &str, message: &str) -> Resp {
 /// Dispatches `/api/v1/{rest}`.
 pub async fn route(app: &Arc<App>, req: &Req, rest: &[&str]) -> Resp {
     if req.session.is_none() {
-        return simple(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "sign in first",
-        );
+        return simple(StatusCode::UNAUTHORIZED, "unauthorized", "sign in first");
     }
     if req.method != Method::GET && req.method != Method::HEAD {
         let mut r = simple(
@@ -56,8 +52,10 @@ pub async fn route(app: &Arc<App>, req: &Req, rest: &[&str]) -> Resp {
             "method_not_allowed",
             "only GET is supported",
         );
-        r.headers_mut()
-            .insert(hyper::header::ALLOW, hyper::header::HeaderValue::from_static("GET, HEAD"));
+        r.headers_mut().insert(
+            hyper::header::ALLOW,
+            hyper::header::HeaderValue::from_static("GET, HEAD"),
+        );
         return r;
     }
     match rest {

@@ -69,10 +69,7 @@ mod tests {
     fn stylesheet_is_embedded_with_its_type() {
         let r = serve("trygg.css", None).expect("trygg.css embedded");
         assert_eq!(r.status(), StatusCode::OK);
-        assert_eq!(
-            r.headers()[header::CONTENT_TYPE],
-            "text/css; charset=utf-8"
-        );
+        assert_eq!(r.headers()[header::CONTENT_TYPE], "text/css; charset=utf-8");
         assert!(serve("../Cargo.toml", None).is_none());
         assert!(serve("nope.css", None).is_none());
         assert!(url("trygg.css").starts_with("/static/trygg.css?v="));

@@ -168,10 +168,7 @@ pub fn no_store(r: &mut Resp) {
 /// Cache-Control a handler set).
 pub fn security_headers(h: &mut HeaderMap) {
     let fixed: [(HeaderName, &'static str); 4] = [
-        (
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000",
-        ),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
         (header::X_FRAME_OPTIONS, "DENY"),
@@ -180,7 +177,10 @@ pub fn security_headers(h: &mut HeaderMap) {
         h.insert(k, HeaderValue::from_static(v));
     }
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
     }
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -351,9 +351,15 @@ mod tests {
     #[test]
     fn only_safe_types_are_served_as_such() {
         assert_eq!(safe_content_type("image/PNG"), "image/png");
-        assert_eq!(safe_content_type("application/pdf; name=x"), "application/pdf");
+        assert_eq!(
+            safe_content_type("application/pdf; name=x"),
+            "application/pdf"
+        );
         assert_eq!(safe_content_type("text/html"), "application/octet-stream");
-        assert_eq!(safe_content_type("image/svg+xml"), "application/octet-stream");
+        assert_eq!(
+            safe_content_type("image/svg+xml"),
+            "application/octet-stream"
+        );
         assert_eq!(safe_content_type(""), "application/octet-stream");
     }
 
@@ -368,10 +374,16 @@ mod tests {
         let mut h = HeaderMap::new();
         assert!(same_origin(&h, Some("desk.example:8443")));
         h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        h.insert(header::ORIGIN, HeaderValue::from_static("https://desk.example:8443"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://desk.example:8443"),
+        );
         assert!(same_origin(&h, Some("desk.example:8443")));
         assert!(!same_origin(&h, Some("other.example")));
-        h.insert(header::ORIGIN, HeaderValue::from_static("http://desk.example:8443"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("http://desk.example:8443"),
+        );
         assert!(!same_origin(&h, Some("desk.example:8443")));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
         assert!(!same_origin(&h, Some("desk.example:8443")));

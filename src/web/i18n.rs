@@ -224,11 +224,7 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         Updated => ("Updated", "Uppdaterad", "Opdateret"),
         Created => ("Created", "Skapad", "Oprettet"),
         Mailbox => ("Mailbox", "Brevlåda", "Postkasse"),
-        NoTickets => (
-            "No tickets here.",
-            "Inga ärenden här.",
-            "Ingen sager her.",
-        ),
+        NoTickets => ("No tickets here.", "Inga ärenden här.", "Ingen sager her."),
         NoTicketsHint => (
             "Mail sent to your support address becomes a ticket and shows up in this list.",
             "E-post som skickas till er supportadress blir ett ärende och visas i den här listan.",
@@ -279,7 +275,11 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
             "Minst 10 tecken. En lång lösenfras är bäst.",
             "Mindst 10 tegn. En lang adgangssætning er bedst.",
         ),
-        PasswordRepeat => ("Repeat password", "Upprepa lösenordet", "Gentag adgangskoden"),
+        PasswordRepeat => (
+            "Repeat password",
+            "Upprepa lösenordet",
+            "Gentag adgangskoden",
+        ),
         PasswordsDiffer => (
             "The two passwords are not the same.",
             "De två lösenorden är inte likadana.",
@@ -295,11 +295,7 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
             "Adresserna som kunderna skriver till. En per rad eller separerade med kommatecken.",
             "Adresserne, som kunderne skriver til. Én pr. linje eller adskilt med kommaer.",
         ),
-        SetupOutgoing => (
-            "Outgoing mail",
-            "Utgående e-post",
-            "Udgående e-mail",
-        ),
+        SetupOutgoing => ("Outgoing mail", "Utgående e-post", "Udgående e-mail"),
         Smarthost => (
             "Smarthost (host:port)",
             "Smarthost (värd:port)",
@@ -411,11 +407,7 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         ),
         NoText => ("(no text)", "(ingen text)", "(ingen tekst)"),
         BackToTickets => ("All tickets", "Alla ärenden", "Alle sager"),
-        NotFoundTitle => (
-            "Not found",
-            "Hittades inte",
-            "Ikke fundet",
-        ),
+        NotFoundTitle => ("Not found", "Hittades inte", "Ikke fundet"),
         NotFoundText => (
             "This page or ticket does not exist.",
             "Sidan eller ärendet finns inte.",
@@ -476,11 +468,23 @@ mod tests {
 
     #[test]
     fn negotiation_order_and_accept_language() {
-        assert_eq!(Lang::negotiate(Some("da"), Some("sv"), Some("en")), Lang::Da);
-        assert_eq!(Lang::negotiate(Some("xx"), Some("sv"), Some("da")), Lang::Sv);
-        assert_eq!(Lang::negotiate(None, Some("klingon"), Some("da-DK,da;q=0.9")), Lang::Da);
+        assert_eq!(
+            Lang::negotiate(Some("da"), Some("sv"), Some("en")),
+            Lang::Da
+        );
+        assert_eq!(
+            Lang::negotiate(Some("xx"), Some("sv"), Some("da")),
+            Lang::Sv
+        );
+        assert_eq!(
+            Lang::negotiate(None, Some("klingon"), Some("da-DK,da;q=0.9")),
+            Lang::Da
+        );
         assert_eq!(Lang::negotiate(None, None, None), Lang::En);
-        assert_eq!(Lang::negotiate(None, None, Some("fr-FR,fr;q=0.9")), Lang::En);
+        assert_eq!(
+            Lang::negotiate(None, None, Some("fr-FR,fr;q=0.9")),
+            Lang::En
+        );
         assert_eq!(
             Lang::from_accept_language("en;q=0.5, sv-SE;q=0.8, da;q=0.7"),
             Some(Lang::Sv)

@@ -33,8 +33,9 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
             let inm = req.header(header::IF_NONE_MATCH);
             assets::serve(&rest.join("/"), inm).unwrap_or_else(|| pages::not_found(req))
         }
-        ["favicon.ico"] if get => assets::serve("favicon.svg", None)
-            .unwrap_or_else(|| pages::not_found(req)),
+        ["favicon.ico"] if get => {
+            assets::serve("favicon.svg", None).unwrap_or_else(|| pages::not_found(req))
+        }
         ["setup"] if get => setup_get(app, req).await,
         ["setup"] if post => setup_post(app, req, uri).await,
         ["login"] if get => login_get(req),
@@ -61,27 +62,23 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 
 // ---- helpers -------------------------------------------------------------------------
 
-/// The signed-in session, or the answer for a visitor who is not signed in.
-fn require_session(req: &Req) -> Result<&Session, Resp> {
-    match &req.session {
-        Some((_, s)) => Ok(s),
-        None => {
-            let next = if req.method == Method::GET && req.path != "/" {
-                let mut target = req.path.clone();
-                if !req.raw_query.is_empty() {
-                    target.push('?');
-                    target.push_str(&req.raw_query);
-                }
-                format!(
-                    "/login?next={}",
-                    form_urlencoded::byte_serialize(target.as_bytes()).collect::<String>()
-                )
-            } else {
-                "/login".to_string()
-            };
-            Err(http::redirect(&next))
-        }
+/// The signed-in session, if any.
+fn session_of(req: &Req) -> Option<&Session> {
+    req.session.as_ref().map(|(_, s)| s)
+}
+
+/// The answer for a visitor who is not signed in: to the sign-in page, coming back here.
+fn to_login(req: &Req) -> Resp {
+    if req.method != Method::GET || req.path == "/" {
+        return http::redirect("/login");
     }
+    let mut target = req.path.clone();
+    if !req.raw_query.is_empty() {
+        target.push('?');
+        target.push_str(&req.raw_query);
+    }
+    let next: String = form_urlencoded::byte_serialize(target.as_bytes()).collect();
+    http::redirect(&format!("/login?next={next}"))
 }
 
 /// Whether a POST may change state: same-origin by the browser's headers and carrying the
@@ -150,7 +147,11 @@ async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
                  trygg_tickets{{status=\"closed\"}} {}\n",
                 total - open
             );
-            http::response(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", body)
+            http::response(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                body,
+            )
         }
         Err(e) => {
             pages::log_error(req, &e);
@@ -360,8 +361,8 @@ fn logout(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 // ---- tickets ----------------------------------------------------------------------------
 
 async fn tickets_list(app: &Arc<App>, req: &Req) -> Resp {
-    if let Err(r) = require_session(req) {
-        return r;
+    if session_of(req).is_none() {
+        return to_login(req);
     }
     let (filter, name) = match req.q("status") {
         Some("open") => (StatusFilter::Open, "open"),
@@ -417,9 +418,8 @@ async fn render_ticket(
 }
 
 async fn ticket_page(app: &Arc<App>, req: &Req, n: &str) -> Resp {
-    let session = match require_session(req) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(session) = session_of(req) else {
+        return to_login(req);
     };
     let Some(n) = parse_number(n) else {
         return pages::not_found(req);
@@ -428,9 +428,8 @@ async fn ticket_page(app: &Arc<App>, req: &Req, n: &str) -> Resp {
 }
 
 async fn ticket_reply(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
-    let session = match require_session(req) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(session) = session_of(req) else {
+        return to_login(req);
     };
     if !post_allowed(req, uri, &session.csrf) {
         return pages::csrf_failed(req);
@@ -460,9 +459,8 @@ async fn ticket_reply(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
 }
 
 async fn ticket_status(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
-    let session = match require_session(req) {
-        Ok(s) => s,
-        Err(r) => return r,
+    let Some(session) = session_of(req) else {
+        return to_login(req);
     };
     if !post_allowed(req, uri, &session.csrf) {
         return pages::csrf_failed(req);
@@ -485,11 +483,10 @@ async fn ticket_status(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
 }
 
 async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Resp {
-    if let Err(r) = require_session(req) {
-        return r;
+    if session_of(req).is_none() {
+        return to_login(req);
     }
-    let (Some(n), Some(id), Some(i)) = (parse_number(n), parse_number(id), parse_number(i))
-    else {
+    let (Some(n), Some(id), Some(i)) = (parse_number(n), parse_number(id), parse_number(i)) else {
         return pages::not_found(req);
     };
     let Ok(index) = usize::try_from(i) else {

@@ -18,8 +18,8 @@ pub fn sanitise_mail_html(html: &str, cid_urls: &HashMap<String, String>) -> Str
     let mut b = ammonia::Builder::default();
     // Tags whose content is dropped too (not just the tag).
     b.clean_content_tags(HashSet::from([
-        "script", "style", "iframe", "object", "embed", "noscript", "template", "title",
-        "head", "svg", "math", "form", "select", "textarea", "button",
+        "script", "style", "iframe", "object", "embed", "noscript", "template", "title", "head",
+        "svg", "math", "form", "select", "textarea", "button",
     ]));
     b.add_tags(["font", "center"]);
     b.rm_tag_attributes("img", ["src", "alt", "title", "width", "height", "align"]);
@@ -40,7 +40,9 @@ pub fn sanitise_mail_html(html: &str, cid_urls: &HashMap<String, String>) -> Str
         match (element, attribute) {
             ("img", "src") => {
                 let cid = strip_prefix_ignore_case(value.trim(), "cid:")?;
-                let cid = percent_encoding::percent_decode_str(cid).decode_utf8().ok()?;
+                let cid = percent_encoding::percent_decode_str(cid)
+                    .decode_utf8()
+                    .ok()?;
                 let cid = cid.trim_start_matches('<').trim_end_matches('>');
                 cids.get(cid).map(|u| Cow::Owned(u.clone()))
             }
@@ -104,13 +106,33 @@ mod tests {
         let out = sanitise_mail_html(HOSTILE, &cids);
         let lower = out.to_lowercase();
         for bad in [
-            "<script", "alert(", "onerror", "onclick", "javascript:", "<iframe", "<object",
-            "<style", "<form", "<input", "evil.example", "tracker.example", "data:", "style=",
-            "url(", "<svg", "<base", "<meta", "<!--", "<title",
+            "<script",
+            "alert(",
+            "onerror",
+            "onclick",
+            "javascript:",
+            "<iframe",
+            "<object",
+            "<style",
+            "<form",
+            "<input",
+            "evil.example",
+            "tracker.example",
+            "data:",
+            "style=",
+            "url(",
+            "<svg",
+            "<base",
+            "<meta",
+            "<!--",
+            "<title",
         ] {
             assert!(!lower.contains(bad), "{bad} survived in {out}");
         }
-        assert!(out.contains(r#"src="/tickets/1001/articles/7/attachments/0""#), "{out}");
+        assert!(
+            out.contains(r#"src="/tickets/1001/articles/7/attachments/0""#),
+            "{out}"
+        );
         assert!(out.contains("alt=\"Logo\""), "{out}");
         assert!(out.contains("<b>there</b>"));
         assert!(out.contains(r#"href="https://example.org/page""#), "{out}");
@@ -124,7 +146,10 @@ mod tests {
     fn cid_lookup_accepts_angle_brackets_and_percent_encoding() {
         let url = "/tickets/1/articles/2/attachments/0";
         let cids = HashMap::from([("a b@x".to_string(), url.to_string())]);
-        let out = sanitise_mail_html(r#"<img src="cid:a%20b@x"><img src="cid:%3Ca%20b@x%3E">"#, &cids);
+        let out = sanitise_mail_html(
+            r#"<img src="cid:a%20b@x"><img src="cid:%3Ca%20b@x%3E">"#,
+            &cids,
+        );
         assert_eq!(out.matches(&format!("src=\"{url}\"")).count(), 2, "{out}");
     }
 }

@@ -33,7 +33,10 @@ pub fn load_or_generate(cfg: &BootConfig) -> Result<Arc<ServerConfig>> {
                     .map_err(|e| Error::internal(format!("generating certificate: {e}")))?;
                 write_atomic(&k, ck.signing_key.serialize_pem().as_bytes(), 0o600)?;
                 write_atomic(&c, ck.cert.pem().as_bytes(), 0o644)?;
-                tracing::info!("generated a self-signed HTTPS certificate in {}", dir.display());
+                tracing::info!(
+                    "generated a self-signed HTTPS certificate in {}",
+                    dir.display()
+                );
             }
             (c, k)
         }

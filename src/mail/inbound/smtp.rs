@@ -35,9 +35,15 @@ pub struct Limits {
 }
 
 impl Default for Limits {
+    /// Defaults; `TRYGG_SMTP_MAX_SIZE` (octets, 1 KiB to 50 MiB) lowers the message limit.
     fn default() -> Self {
+        let max_message = std::env::var("TRYGG_SMTP_MAX_SIZE")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+            .map(|v| v.clamp(1024, MAX_MESSAGE_SIZE))
+            .unwrap_or(MAX_MESSAGE_SIZE);
         Limits {
-            max_message: MAX_MESSAGE_SIZE,
+            max_message,
             max_recipients: 100,
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(180),
@@ -49,6 +55,7 @@ impl Default for Limits {
 /// Accepts SMTP sessions on `listener` until the task is dropped.
 pub async fn serve(app: Arc<App>, listener: tokio::net::TcpListener) -> Result<()> {
     let hostname = local_hostname();
+    let limits = Limits::default();
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(s) => s,
@@ -61,8 +68,9 @@ pub async fn serve(app: Arc<App>, listener: tokio::net::TcpListener) -> Result<(
         let _ = stream.set_nodelay(true);
         let app = app.clone();
         let hostname = hostname.clone();
+        let limits = limits.clone();
         tokio::spawn(async move {
-            let mut session = Session::new(app, peer, hostname, Limits::default());
+            let mut session = Session::new(app, peer, hostname, limits);
             if let Err(e) = session.run(stream).await {
                 tracing::debug!(%peer, "smtp session ended: {e}");
             }
@@ -175,7 +183,11 @@ impl Session {
                     },
                     State::Data(rx) => {
                         let done = rx.ingest(&mut iter, &mut self.data);
-                        if done {
+                        if done && self.data.len() > self.limits.max_message {
+                            out.push_str(&too_big(self.limits.max_message));
+                            self.reset();
+                            state = State::Command;
+                        } else if done {
                             // Flush earlier pipelined replies before the (slow) commit.
                             if !out.is_empty() {
                                 stream.write_all(out.as_bytes()).await?;
@@ -195,10 +207,7 @@ impl Session {
                     }
                     State::Discard(rx) => {
                         if rx.ingest(&mut iter) {
-                            out.push_str(&format!(
-                                "552 5.3.4 Message exceeds the size limit of {} bytes\r\n",
-                                self.limits.max_message
-                            ));
+                            out.push_str(&too_big(self.limits.max_message));
                             self.reset();
                             state = State::Command;
                         } else {
@@ -368,6 +377,11 @@ impl Session {
             self.hostname
         )
     }
+}
+
+/// RFC 1870 §6.3 / RFC 3463: 552 5.3.4 for a message over the announced SIZE.
+fn too_big(limit: usize) -> String {
+    format!("552 5.3.4 Message exceeds the size limit of {limit} bytes\r\n")
 }
 
 fn syntax_reply(e: &ProtoError) -> String {

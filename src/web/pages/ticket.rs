@@ -202,13 +202,21 @@ fn article(req: &Req, n: u64, a: &Article, body: Option<&String>) -> Markup {
 fn delivery(req: &Req, d: &Delivery) -> Markup {
     let l = req.lang;
     let (class, label, detail) = match d {
-        Delivery::Queued { last_error, .. } => {
-            ("delivery queued", t(l, Key::DeliveryQueued), last_error.as_deref())
-        }
-        Delivery::Sent { reply, .. } => ("delivery sent", t(l, Key::DeliverySent), Some(reply.as_str())),
-        Delivery::Failed { reason, .. } => {
-            ("delivery failed", t(l, Key::DeliveryFailed), Some(reason.as_str()))
-        }
+        Delivery::Queued { last_error, .. } => (
+            "delivery queued",
+            t(l, Key::DeliveryQueued),
+            last_error.as_deref(),
+        ),
+        Delivery::Sent { reply, .. } => (
+            "delivery sent",
+            t(l, Key::DeliverySent),
+            Some(reply.as_str()),
+        ),
+        Delivery::Failed { reason, .. } => (
+            "delivery failed",
+            t(l, Key::DeliveryFailed),
+            Some(reason.as_str()),
+        ),
     };
     html! {
         p class=(class) {

@@ -1,0 +1,123 @@
+//! SMTP conversation rules of the listener: unknown recipients, bad commands, ordering,
+//! pipelining and the size limit, over a real socket.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::*;
+
+struct Client {
+    r: BufReader<TcpStream>,
+    w: TcpStream,
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut c = Client { r: BufReader::new(s.try_clone().unwrap()), w: s };
+        assert!(c.reply().starts_with("220 "));
+        c
+    }
+    /// Reads one (possibly multi-line) reply.
+    fn reply(&mut self) -> String {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            self.r.read_line(&mut line).unwrap();
+            all.push_str(&line);
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return all;
+            }
+        }
+    }
+    fn cmd(&mut self, line: &str) -> String {
+        self.w.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        self.reply()
+    }
+}
+
+#[test]
+fn smtp_session_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &["support@helpdesk.example.com", "hr@helpdesk.example.com"], &[]);
+    let server = Server::start(&data);
+    let mut c = Client::connect(server.smtp);
+
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("503"), "MAIL before EHLO");
+    let ehlo = c.cmd("EHLO client.example.org");
+    for ext in ["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"] {
+        assert!(ehlo.contains(ext), "EHLO lacks {ext}: {ehlo}");
+    }
+    assert!(c.cmd("FOO bar").starts_with("500"), "unknown command");
+    assert!(c.cmd("RCPT TO:<support@helpdesk.example.com>").starts_with("503"), "RCPT before MAIL");
+    assert!(c.cmd("MAIL FROM:<a@example.org> SIZE=999999999999").starts_with("552"));
+    assert!(c.cmd("MAIL FROM:<<<bad").starts_with("501"), "malformed MAIL");
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"), "session goes on after errors");
+    assert!(c.cmd("RCPT TO:<nobody@helpdesk.example.com>").starts_with("550"));
+    assert!(c.cmd("RCPT TO:<Support@Helpdesk.Example.com>").starts_with("250"), "case-insensitive");
+    assert!(c.cmd("RCPT TO:<hr@helpdesk.example.com>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    let r = c.cmd("Subject: Till två brevlådor\r\nMessage-ID: <two@example.org>\r\nFrom: a@example.org\r\n\r\n..leading dot kept\r\n.");
+    assert!(r.starts_with("250"), "{r}");
+    assert!(c.cmd("RSET").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("503"), "DATA without MAIL");
+
+    // Pipelined transaction: all replies arrive, in order.
+    c.w.write_all(
+        b"MAIL FROM:<p@example.org>\r\nRCPT TO:<support@helpdesk.example.com>\r\nDATA\r\n",
+    )
+    .unwrap();
+    assert!(c.reply().starts_with("250"));
+    assert!(c.reply().starts_with("250"));
+    assert!(c.reply().starts_with("354"));
+    let r = c.cmd("Subject: pipelined\r\nMessage-ID: <pipe@example.org>\r\n\r\nhej\r\n.");
+    assert!(r.starts_with("250"), "{r}");
+    assert!(c.cmd("QUIT").starts_with("221"));
+
+    let list = ticket_list(&data);
+    assert_eq!(list.as_array().unwrap().len(), 2, "one ticket per message, not per recipient");
+    let t = list.as_array().unwrap().iter().find(|t| t["subject"] == "Till två brevlådor").unwrap();
+    let show = ticket_show(&data, t["number"].as_u64().unwrap());
+    assert!(show["articles"][0]["text"].as_str().unwrap().contains(".leading dot kept"));
+    assert!(!show["articles"][0]["text"].as_str().unwrap().contains("..leading"));
+}
+
+#[test]
+fn oversized_message_is_refused_and_the_session_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &["support@helpdesk.example.com"], &[]);
+    let server = Server::start_with_env(&data, &[("TRYGG_SMTP_MAX_SIZE", "200000")]);
+    let mut c = Client::connect(server.smtp);
+    let limit: usize = c
+        .cmd("EHLO client.example.org")
+        .lines()
+        .find_map(|l| l.strip_prefix("250-SIZE "))
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap();
+    assert_eq!(limit, 200_000);
+    assert!(c.cmd("MAIL FROM:<big@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<support@helpdesk.example.com>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    c.w.write_all(b"Subject: big\r\n\r\n").unwrap();
+    let line = vec![b'x'; 998];
+    let mut sent = 0;
+    while sent <= limit {
+        c.w.write_all(&line).unwrap();
+        c.w.write_all(b"\r\n").unwrap();
+        sent += 1000;
+    }
+    let r = c.cmd(".");
+    assert!(r.starts_with("552"), "{r}");
+    // The next message in the same session is accepted.
+    assert!(c.cmd("MAIL FROM:<small@example.org>").starts_with("250"));
+    assert!(c.cmd("RCPT TO:<support@helpdesk.example.com>").starts_with("250"));
+    assert!(c.cmd("DATA").starts_with("354"));
+    assert!(c.cmd("Subject: small\r\n\r\nok\r\n.").starts_with("250"));
+    assert_eq!(ticket_list(&data).as_array().unwrap().len(), 1);
+}
