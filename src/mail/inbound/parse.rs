@@ -539,7 +539,12 @@ impl Walker<'_, '_> {
             return;
         }
 
-        if is_attachment_disposition {
+        // An unnamed non-text part with a Content-ID (an inline image referenced as `cid:`
+        // from the HTML, as many clients send them) is kept too, or the HTML could not show it.
+        let unnamed_inline = content_id.is_some()
+            && !content_type.starts_with("text/")
+            && !content_type.starts_with("multipart/");
+        if is_attachment_disposition || unnamed_inline {
             // Unnamed but explicitly an attachment: keep the data under a generated name.
             let data = self.part_bytes(part);
             let filename = format!(
@@ -551,7 +556,7 @@ impl Walker<'_, '_> {
                 filename,
                 content_type,
                 content_id,
-                inline: false,
+                inline: unnamed_inline && !is_attachment_disposition,
                 data,
             });
             return;
