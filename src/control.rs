@@ -22,8 +22,13 @@ const MAX_REQUEST: usize = 64 * 1024;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
 pub enum Request {
-    TicketList { status: Option<String>, limit: usize },
-    TicketShow { number: u64 },
+    TicketList {
+        status: Option<String>,
+        limit: usize,
+    },
+    TicketShow {
+        number: u64,
+    },
     Ping,
 }
 

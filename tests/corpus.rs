@@ -80,8 +80,12 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
         } else {
             m["from_address"].as_str().unwrap_or("").to_string()
         };
-        let (code, text) =
-            smtplib_send(server.smtp, &mail_from, &["support@helpdesk.example.com"], &raw);
+        let (code, text) = smtplib_send(
+            server.smtp,
+            &mail_from,
+            &["support@helpdesk.example.com"],
+            &raw,
+        );
         if code != 250 {
             failures.push(format!("{file}: SMTP answered {code} {text}"));
             continue;
@@ -104,7 +108,10 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
         assert_eq!(t["tag"].as_str().unwrap(), format!("[#{n}]"));
         let show = ticket_show(&data, n);
         for a in show["articles"].as_array().unwrap() {
-            article_of_msgid.insert(a["message_id"].as_str().unwrap().to_string(), (n, a.clone()));
+            article_of_msgid.insert(
+                a["message_id"].as_str().unwrap().to_string(),
+                (n, a.clone()),
+            );
             all_articles.push((n, a.clone()));
         }
     }
@@ -131,7 +138,11 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
                 failures.push(format!("{file}: {field}: expected {want}, got {got}"));
             }
         };
-        check("subject", &a["subject"], &Value::from(expected_subject.clone()));
+        check(
+            "subject",
+            &a["subject"],
+            &Value::from(expected_subject.clone()),
+        );
         check("from_address", &a["from_address"], &m["from_address"]);
         check("from_name", &a["from_name"], &m["from_name"]);
         let text = collapse(a["text"].as_str().unwrap_or(""));
@@ -172,14 +183,18 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
             })
             .collect();
         if got != want {
-            failures.push(format!("{file}: attachments: expected {want:?}, got {got:?}"));
+            failures.push(format!(
+                "{file}: attachments: expected {want:?}, got {got:?}"
+            ));
         }
     }
 
     // Threading: each message is on the ticket of its thread root; roots have their own.
     for m in &manifest {
         let file = m["file"].as_str().unwrap();
-        let Some(t) = ticket_of_file.get(file) else { continue };
+        let Some(t) = ticket_of_file.get(file) else {
+            continue;
+        };
         match m["thread_with"].as_str() {
             Some(root) => {
                 if ticket_of_file.get(root) != Some(t) {
@@ -202,15 +217,22 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
                     })
                     .collect();
                 if !sharing.is_empty() {
-                    failures.push(format!("{file}: should open its own ticket, shares {t} with {sharing:?}"));
+                    failures.push(format!(
+                        "{file}: should open its own ticket, shares {t} with {sharing:?}"
+                    ));
                 }
             }
         }
         if m["kind"] == "duplicate" {
             let id = header_message_id(&std::fs::read(corpus.join(file)).unwrap()).unwrap();
-            let copies = all_articles.iter().filter(|(_, a)| a["message_id"] == id.as_str()).count();
+            let copies = all_articles
+                .iter()
+                .filter(|(_, a)| a["message_id"] == id.as_str())
+                .count();
             if copies != 1 {
-                failures.push(format!("{file}: {copies} articles with its Message-ID, expected 1"));
+                failures.push(format!(
+                    "{file}: {copies} articles with its Message-ID, expected 1"
+                ));
             }
         }
     }
@@ -224,8 +246,20 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
     let passed = manifest.len()
         - manifest
             .iter()
-            .filter(|m| failures.iter().any(|f| f.starts_with(m["file"].as_str().unwrap())))
+            .filter(|m| {
+                failures
+                    .iter()
+                    .any(|f| f.starts_with(m["file"].as_str().unwrap()))
+            })
             .count();
-    eprintln!("corpus: {passed} of {} messages pass every check", manifest.len());
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    eprintln!(
+        "corpus: {passed} of {} messages pass every check",
+        manifest.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -63,7 +63,10 @@ for i in range(2000):
     let _ = client.wait();
     let acked: Vec<String> = reader.join().unwrap();
     assert!(acked.len() >= 20, "only {} acknowledged", acked.len());
-    assert!(acked.len() < 2000, "the kill came too late to test anything");
+    assert!(
+        acked.len() < 2000,
+        "the kill came too late to test anything"
+    );
 
     // No server runs now: the CLI opens the store itself (redb recovers after the crash).
     let mut stored = HashSet::new();
@@ -74,7 +77,12 @@ for i in range(2000):
         }
     }
     let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
-    eprintln!("crash: {} acknowledged, {} stored, {} lost", acked.len(), stored.len(), lost.len());
+    eprintln!(
+        "crash: {} acknowledged, {} stored, {} lost",
+        acked.len(),
+        stored.len(),
+        lost.len()
+    );
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
     // And the server starts again on the recovered store.
     let again = Server::start(&data);

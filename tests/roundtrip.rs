@@ -45,7 +45,9 @@ fn start_sink(dir: &Path, port: u16, tls: &str) -> Sink {
         .stderr(Stdio::null())
         .spawn()
         .expect("smtp-sink.py");
-    let up = wait_for(20, || std::net::TcpStream::connect(("127.0.0.1", port)).ok());
+    let up = wait_for(20, || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+    });
     assert!(up.is_some(), "sink did not start");
     Sink { child, out }
 }
@@ -68,7 +70,9 @@ fn curl(jar: &Path, args: &[&str]) -> (u16, String) {
 
 fn hidden(body: &str, name: &str) -> String {
     let pat = format!("name=\"{name}\" value=\"");
-    let i = body.find(&pat).unwrap_or_else(|| panic!("no hidden {name} in page:\n{body}"));
+    let i = body
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no hidden {name} in page:\n{body}"));
     body[i + pat.len()..].split('"').next().unwrap().to_string()
 }
 
@@ -82,7 +86,12 @@ fn customer_mail_agent_reply_and_customer_answer_share_one_ticket() {
     setup(
         &data,
         &["support@helpdesk.example.com"],
-        &["--relay", &format!("127.0.0.1:{sink_port}"), "--relay-tls", "required"],
+        &[
+            "--relay",
+            &format!("127.0.0.1:{sink_port}"),
+            "--relay-tls",
+            "required",
+        ],
     );
     let ca = dir.path().join("tls/ca.crt");
     let server = Server::start_with_env(&data, &[("TRYGG_RELAY_CA_FILE", ca.to_str().unwrap())]);
@@ -113,15 +122,21 @@ fn customer_mail_agent_reply_and_customer_answer_share_one_ticket() {
     let (st, _) = curl(
         &jar,
         &[
-            "--data-urlencode", &format!("email={ADMIN}"),
-            "--data-urlencode", &format!("password={ADMIN_PW}"),
-            "--data-urlencode", &format!("csrf={csrf}"),
+            "--data-urlencode",
+            &format!("email={ADMIN}"),
+            "--data-urlencode",
+            &format!("password={ADMIN_PW}"),
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
             &format!("{base}/login"),
         ],
     );
     assert_eq!(st, 303, "login should redirect");
     let cookies = std::fs::read_to_string(&jar).unwrap();
-    assert!(cookies.contains("#HttpOnly_"), "session cookie must be HttpOnly: {cookies}");
+    assert!(
+        cookies.contains("#HttpOnly_"),
+        "session cookie must be HttpOnly: {cookies}"
+    );
     let (st, page) = curl(&jar, &[&format!("{base}/tickets/{number}")]);
     assert_eq!(st, 200);
     assert!(page.contains("Skrivaren skriver inte ut."), "{page}");
@@ -130,16 +145,28 @@ fn customer_mail_agent_reply_and_customer_answer_share_one_ticket() {
     // A POST without the CSRF token changes nothing.
     let (st, _) = curl(
         &jar,
-        &["--data-urlencode", "text=forged", &format!("{base}/tickets/{number}/reply")],
+        &[
+            "--data-urlencode",
+            "text=forged",
+            &format!("{base}/tickets/{number}/reply"),
+        ],
     );
     assert_eq!(st, 403);
-    assert_eq!(ticket_show(&data, number)["articles"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        ticket_show(&data, number)["articles"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
 
     let (st, _) = curl(
         &jar,
         &[
-            "--data-urlencode", "text=Hej Linnéa,\n\nvi har startat om skrivaren. Fungerar det nu?\n\nMvh\nSupport",
-            "--data-urlencode", &format!("csrf={csrf}"),
+            "--data-urlencode",
+            "text=Hej Linnéa,\n\nvi har startat om skrivaren. Fungerar det nu?\n\nMvh\nSupport",
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
             &format!("{base}/tickets/{number}/reply"),
         ],
     );
@@ -167,15 +194,43 @@ print(json.dumps({k: str(m[k]) for k in ['From', 'To', 'Subject', 'Message-ID', 
 "#;
     let f = dir.path().join("sent.eml");
     std::fs::write(&f, &sent).unwrap();
-    let out = Command::new(python()).arg("-c").arg(script).arg(&f).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .arg(&f)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let h: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(h["From"].as_str().unwrap().contains("<support@helpdesk.example.com>"), "{h}");
-    assert!(h["To"].as_str().unwrap().contains("linnea@kund.example.se"), "{h}");
+    assert!(
+        h["From"]
+            .as_str()
+            .unwrap()
+            .contains("<support@helpdesk.example.com>"),
+        "{h}"
+    );
+    assert!(
+        h["To"].as_str().unwrap().contains("linnea@kund.example.se"),
+        "{h}"
+    );
     assert!(h["Subject"].as_str().unwrap().contains(&tag), "{h}");
     assert_eq!(h["In-Reply-To"], "<first-question@kund.example.se>");
-    assert!(h["References"].as_str().unwrap().contains("<first-question@kund.example.se>"));
-    assert!(h["body"].as_str().unwrap().contains("vi har startat om skrivaren"));
+    assert!(
+        h["References"]
+            .as_str()
+            .unwrap()
+            .contains("<first-question@kund.example.se>")
+    );
+    assert!(
+        h["body"]
+            .as_str()
+            .unwrap()
+            .contains("vi har startat om skrivaren")
+    );
     let our_id = h["Message-ID"].as_str().unwrap().to_string();
     let show = ticket_show(&data, number);
     let out_article = &show["articles"][1];
@@ -191,8 +246,10 @@ print(json.dumps({k: str(m[k]) for k in ['From', 'To', 'Subject', 'Message-ID', 
     let (st, _) = curl(
         &jar,
         &[
-            "--data-urlencode", "status=closed",
-            "--data-urlencode", &format!("csrf={csrf}"),
+            "--data-urlencode",
+            "status=closed",
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
             &format!("{base}/tickets/{number}/status"),
         ],
     );
@@ -214,11 +271,23 @@ print(json.dumps({k: str(m[k]) for k in ['From', 'To', 'Subject', 'Message-ID', 
     );
     assert_eq!(code, 250);
     let list = ticket_list(&data);
-    assert_eq!(list.as_array().unwrap().len(), 1, "the answer must not open a new ticket");
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        1,
+        "the answer must not open a new ticket"
+    );
     let show = ticket_show(&data, number);
     let arts = show["articles"].as_array().unwrap();
     assert_eq!(arts.len(), 3);
     assert_eq!(arts[2]["direction"], "in");
-    assert!(arts[2]["text"].as_str().unwrap().contains("Tack, nu fungerar det!"));
-    assert_eq!(show["status"], "open", "a customer's answer reopens a closed ticket");
+    assert!(
+        arts[2]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Tack, nu fungerar det!")
+    );
+    assert_eq!(
+        show["status"], "open",
+        "a customer's answer reopens a closed ticket"
+    );
 }

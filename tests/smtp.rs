@@ -18,7 +18,10 @@ impl Client {
     fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-        let mut c = Client { r: BufReader::new(s.try_clone().unwrap()), w: s };
+        let mut c = Client {
+            r: BufReader::new(s.try_clone().unwrap()),
+            w: s,
+        };
         assert!(c.reply().starts_with("220 "));
         c
     }
@@ -44,23 +47,59 @@ impl Client {
 fn smtp_session_rules() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    setup(&data, &["support@helpdesk.example.com", "hr@helpdesk.example.com"], &[]);
+    setup(
+        &data,
+        &["support@helpdesk.example.com", "hr@helpdesk.example.com"],
+        &[],
+    );
     let server = Server::start(&data);
     let mut c = Client::connect(server.smtp);
 
-    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("503"), "MAIL before EHLO");
+    assert!(
+        c.cmd("MAIL FROM:<a@example.org>").starts_with("503"),
+        "MAIL before EHLO"
+    );
     let ehlo = c.cmd("EHLO client.example.org");
-    for ext in ["PIPELINING", "SIZE", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES"] {
+    for ext in [
+        "PIPELINING",
+        "SIZE",
+        "8BITMIME",
+        "SMTPUTF8",
+        "ENHANCEDSTATUSCODES",
+    ] {
         assert!(ehlo.contains(ext), "EHLO lacks {ext}: {ehlo}");
     }
     assert!(c.cmd("FOO bar").starts_with("500"), "unknown command");
-    assert!(c.cmd("RCPT TO:<support@helpdesk.example.com>").starts_with("503"), "RCPT before MAIL");
-    assert!(c.cmd("MAIL FROM:<a@example.org> SIZE=999999999999").starts_with("552"));
-    assert!(c.cmd("MAIL FROM:<<<bad").starts_with("501"), "malformed MAIL");
-    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"), "session goes on after errors");
-    assert!(c.cmd("RCPT TO:<nobody@helpdesk.example.com>").starts_with("550"));
-    assert!(c.cmd("RCPT TO:<Support@Helpdesk.Example.com>").starts_with("250"), "case-insensitive");
-    assert!(c.cmd("RCPT TO:<hr@helpdesk.example.com>").starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<support@helpdesk.example.com>")
+            .starts_with("503"),
+        "RCPT before MAIL"
+    );
+    assert!(
+        c.cmd("MAIL FROM:<a@example.org> SIZE=999999999999")
+            .starts_with("552")
+    );
+    assert!(
+        c.cmd("MAIL FROM:<<<bad").starts_with("501"),
+        "malformed MAIL"
+    );
+    assert!(
+        c.cmd("MAIL FROM:<a@example.org>").starts_with("250"),
+        "session goes on after errors"
+    );
+    assert!(
+        c.cmd("RCPT TO:<nobody@helpdesk.example.com>")
+            .starts_with("550")
+    );
+    assert!(
+        c.cmd("RCPT TO:<Support@Helpdesk.Example.com>")
+            .starts_with("250"),
+        "case-insensitive"
+    );
+    assert!(
+        c.cmd("RCPT TO:<hr@helpdesk.example.com>")
+            .starts_with("250")
+    );
     assert!(c.cmd("DATA").starts_with("354"));
     let r = c.cmd("Subject: Till två brevlådor\r\nMessage-ID: <two@example.org>\r\nFrom: a@example.org\r\n\r\n..leading dot kept\r\n.");
     assert!(r.starts_with("250"), "{r}");
@@ -80,11 +119,30 @@ fn smtp_session_rules() {
     assert!(c.cmd("QUIT").starts_with("221"));
 
     let list = ticket_list(&data);
-    assert_eq!(list.as_array().unwrap().len(), 2, "one ticket per message, not per recipient");
-    let t = list.as_array().unwrap().iter().find(|t| t["subject"] == "Till två brevlådor").unwrap();
+    assert_eq!(
+        list.as_array().unwrap().len(),
+        2,
+        "one ticket per message, not per recipient"
+    );
+    let t = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject"] == "Till två brevlådor")
+        .unwrap();
     let show = ticket_show(&data, t["number"].as_u64().unwrap());
-    assert!(show["articles"][0]["text"].as_str().unwrap().contains(".leading dot kept"));
-    assert!(!show["articles"][0]["text"].as_str().unwrap().contains("..leading"));
+    assert!(
+        show["articles"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(".leading dot kept")
+    );
+    assert!(
+        !show["articles"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("..leading")
+    );
 }
 
 #[test]
@@ -102,7 +160,10 @@ fn oversized_message_is_refused_and_the_session_continues() {
         .unwrap();
     assert_eq!(limit, 200_000);
     assert!(c.cmd("MAIL FROM:<big@example.org>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<support@helpdesk.example.com>").starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<support@helpdesk.example.com>")
+            .starts_with("250")
+    );
     assert!(c.cmd("DATA").starts_with("354"));
     c.w.write_all(b"Subject: big\r\n\r\n").unwrap();
     let line = vec![b'x'; 998];
@@ -116,7 +177,10 @@ fn oversized_message_is_refused_and_the_session_continues() {
     assert!(r.starts_with("552"), "{r}");
     // The next message in the same session is accepted.
     assert!(c.cmd("MAIL FROM:<small@example.org>").starts_with("250"));
-    assert!(c.cmd("RCPT TO:<support@helpdesk.example.com>").starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<support@helpdesk.example.com>")
+            .starts_with("250")
+    );
     assert!(c.cmd("DATA").starts_with("354"));
     assert!(c.cmd("Subject: small\r\n\r\nok\r\n.").starts_with("250"));
     assert_eq!(ticket_list(&data).as_array().unwrap().len(), 1);

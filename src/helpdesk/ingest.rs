@@ -79,8 +79,9 @@ pub fn ingest(app: &App, raw: &[u8], env: &Envelope) -> Result<IngestOutcome> {
     let parsed = parse_message(raw);
     let now = app.now_ms();
     let article_id = app.next_id();
-    app.store
-        .write(now, |tx| store_parsed(tx, raw, &parsed, env, now, article_id))
+    app.store.write(now, |tx| {
+        store_parsed(tx, raw, &parsed, env, now, article_id)
+    })
 }
 
 fn store_parsed(
@@ -91,8 +92,8 @@ fn store_parsed(
     now: i64,
     article_id: u64,
 ) -> Result<IngestOutcome> {
-    let settings = settings::load(tx)?
-        .ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
+    let settings =
+        settings::load(tx)?.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
     let message_id = p
         .message_id
         .clone()

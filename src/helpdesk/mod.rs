@@ -42,7 +42,11 @@ pub fn ticket_title(subject: &str, number: Option<u64>) -> String {
         s = s.replace(&ticket_tag(n), "");
     }
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if s.is_empty() { "(no subject)".into() } else { s }
+    if s.is_empty() {
+        "(no subject)".into()
+    } else {
+        s
+    }
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use super::model::*;
 use super::settings;
-use super::tickets::{articles, get_ticket};
 use super::ticket_tag;
+use super::tickets::{articles, get_ticket};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::mail::outbound::compose::{self, OutgoingMail};
@@ -63,7 +63,11 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
         } else {
             ticket.mailbox.clone()
         };
-        let domain = mailbox.rsplit('@').next().unwrap_or("localhost").to_string();
+        let domain = mailbox
+            .rsplit('@')
+            .next()
+            .unwrap_or("localhost")
+            .to_string();
         let secret = hex::decode(&s.secret_hex).map_err(Error::internal)?;
         let message_id = compose::message_id(&secret, number, article_id, &domain);
         let from = MailAddress {

@@ -56,7 +56,11 @@ impl Relay {
     /// Parses `HOST:PORT` (`[v6]:PORT` for IPv6 literals); the port defaults to 25.
     pub fn parse_addr(s: &str) -> Result<(String, u16)> {
         let s = s.trim();
-        let bad = || Error::invalid(format!("relay must be HOST:PORT, e.g. mail.example.com:587, not {s:?}"));
+        let bad = || {
+            Error::invalid(format!(
+                "relay must be HOST:PORT, e.g. mail.example.com:587, not {s:?}"
+            ))
+        };
         let (host, port) = if let Some(rest) = s.strip_prefix('[') {
             let (h, p) = rest.split_once(']').ok_or_else(bad)?;
             (h.to_string(), p.strip_prefix(':'))
@@ -142,7 +146,9 @@ pub fn normalise_address(field: &str, s: &str) -> Result<String> {
     if ok {
         Ok(a)
     } else {
-        Err(Error::invalid(format!("{field}: {s:?} is not an e-mail address")))
+        Err(Error::invalid(format!(
+            "{field}: {s:?} is not an e-mail address"
+        )))
     }
 }
 
@@ -152,7 +158,9 @@ pub fn normalise_address(field: &str, s: &str) -> Result<String> {
 pub fn run_setup(app: &App, input: SetupInput) -> Result<()> {
     let org = input.org_name.trim().to_string();
     if org.is_empty() || org.chars().count() > 200 {
-        return Err(Error::invalid("organisation name: give 1 to 200 characters"));
+        return Err(Error::invalid(
+            "organisation name: give 1 to 200 characters",
+        ));
     }
     let admin = normalise_address("admin e-mail", &input.admin_email)?;
     let mut mailboxes = Vec::new();
@@ -194,9 +202,18 @@ mod tests {
 
     #[test]
     fn relay_addresses_parse() {
-        assert_eq!(Relay::parse_addr("mail.example.com:587").unwrap(), ("mail.example.com".into(), 587));
-        assert_eq!(Relay::parse_addr("127.0.0.1").unwrap(), ("127.0.0.1".into(), 25));
-        assert_eq!(Relay::parse_addr("[::1]:2525").unwrap(), ("::1".into(), 2525));
+        assert_eq!(
+            Relay::parse_addr("mail.example.com:587").unwrap(),
+            ("mail.example.com".into(), 587)
+        );
+        assert_eq!(
+            Relay::parse_addr("127.0.0.1").unwrap(),
+            ("127.0.0.1".into(), 25)
+        );
+        assert_eq!(
+            Relay::parse_addr("[::1]:2525").unwrap(),
+            ("::1".into(), 2525)
+        );
         assert!(Relay::parse_addr("host:0").is_err());
         assert!(Relay::parse_addr("host:99999").is_err());
         assert!(Relay::parse_addr("bad host:25").is_err());
@@ -205,8 +222,13 @@ mod tests {
 
     #[test]
     fn addresses_are_validated() {
-        assert_eq!(normalise_address("x", " Support@Example.COM ").unwrap(), "support@example.com");
-        for bad in ["", "a", "a@b", "a@@b.se", "a b@c.se", "<a@b.se>", "a@.se", "a@b..se"] {
+        assert_eq!(
+            normalise_address("x", " Support@Example.COM ").unwrap(),
+            "support@example.com"
+        );
+        for bad in [
+            "", "a", "a@b", "a@@b.se", "a b@c.se", "<a@b.se>", "a@.se", "a@b..se",
+        ] {
             assert!(normalise_address("x", bad).is_err(), "{bad}");
         }
     }

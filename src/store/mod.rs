@@ -333,7 +333,9 @@ impl Store {
     fn migrate(&self) -> Result<()> {
         let current: Option<u64> = self.read(|r| r.get_rec(Table::Meta, META_SCHEMA))?;
         match current {
-            None => self.write(0, |tx| tx.put_rec(Table::Meta, META_SCHEMA, &SCHEMA_VERSION)),
+            None => self.write(0, |tx| {
+                tx.put_rec(Table::Meta, META_SCHEMA, &SCHEMA_VERSION)
+            }),
             Some(v) if v > SCHEMA_VERSION => Err(Error::invalid(format!(
                 "this store has schema version {v}, newer than this trygg supports ({SCHEMA_VERSION}); upgrade trygg"
             ))),
@@ -576,7 +578,10 @@ mod tests {
         );
         // Re-applying or skipping a record is refused.
         let first = a.changes_since(1, 1).unwrap().remove(0);
-        assert_eq!(b.apply_change(&first).unwrap_err().kind, ErrorKind::Conflict);
+        assert_eq!(
+            b.apply_change(&first).unwrap_err().kind,
+            ErrorKind::Conflict
+        );
     }
 
     #[test]
@@ -608,8 +613,10 @@ mod tests {
         let p = dir.path().join("s.redb");
         {
             let s = Store::open(&p).unwrap();
-            s.write(0, |tx| tx.put_rec(Table::Meta, META_SCHEMA, &(SCHEMA_VERSION + 1)))
-                .unwrap();
+            s.write(0, |tx| {
+                tx.put_rec(Table::Meta, META_SCHEMA, &(SCHEMA_VERSION + 1))
+            })
+            .unwrap();
         }
         let err = Store::open(&p).err().unwrap();
         assert_eq!(err.kind, ErrorKind::Invalid);

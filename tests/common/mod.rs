@@ -206,15 +206,24 @@ s.quit()
         "smtplib failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let (code, text): (u16, String) =
-        serde_json::from_slice(&out.stdout).expect("smtplib output");
+    let (code, text): (u16, String) = serde_json::from_slice(&out.stdout).expect("smtplib output");
     (code, text)
 }
 
 /// `trygg ticket list --json` (through the control socket when a server runs).
 pub fn ticket_list(data: &Path) -> serde_json::Value {
-    let out = trygg(&["ticket", "list", "--data", &data.display().to_string(), "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = trygg(&[
+        "ticket",
+        "list",
+        "--data",
+        &data.display().to_string(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("ticket list json")
 }
 
@@ -228,7 +237,11 @@ pub fn ticket_show(data: &Path, n: u64) -> serde_json::Value {
         &data.display().to_string(),
         "--json",
     ]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("ticket show json")
 }
 

@@ -395,7 +395,11 @@ fn syntax_reply(e: &ProtoError) -> String {
             format!("501 5.5.4 Invalid parameter {param:?}\r\n")
         }
         ProtoError::UnsupportedParameter { param } => {
-            let p: String = param.chars().filter(|c| c.is_ascii_graphic()).take(64).collect();
+            let p: String = param
+                .chars()
+                .filter(|c| c.is_ascii_graphic())
+                .take(64)
+                .collect();
             format!("555 5.5.4 Unsupported parameter {p:?}\r\n")
         }
         _ => "500 5.5.2 Syntax error\r\n".into(),

@@ -82,10 +82,7 @@ pub fn build(m: &OutgoingMail) -> Result<Vec<u8>> {
         .subject(m.subject.clone())
         .message_id(m.message_id.clone())
         .date(m.date)
-        .header(
-            "Auto-Submitted",
-            mail_builder::headers::raw::Raw::new("no"),
-        )
+        .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("no"))
         .text_body(m.text.clone());
     if let Some(irt) = &m.in_reply_to {
         b = b.in_reply_to(irt.clone());
@@ -112,15 +109,24 @@ mod tests {
         let id = message_id(b"secret", 1001, 77, "example.com");
         assert_eq!(verify_message_id(b"secret", &id), Some((1001, 77)));
         assert_eq!(verify_message_id(b"other", &id), None);
-        assert_eq!(verify_message_id(b"secret", "1001.78.0000000000000000@example.com"), None);
+        assert_eq!(
+            verify_message_id(b"secret", "1001.78.0000000000000000@example.com"),
+            None
+        );
         assert_eq!(verify_message_id(b"secret", "garbage"), None);
     }
 
     #[test]
     fn built_mail_parses_back() {
         let m = OutgoingMail {
-            from: MailAddress { name: Some("Hjälp AB".into()), address: "support@example.se".into() },
-            to: vec![MailAddress { name: Some("Åsa Öberg".into()), address: "asa@example.se".into() }],
+            from: MailAddress {
+                name: Some("Hjälp AB".into()),
+                address: "support@example.se".into(),
+            },
+            to: vec![MailAddress {
+                name: Some("Åsa Öberg".into()),
+                address: "asa@example.se".into(),
+            }],
             subject: "Re: [#1001] Skrivaren på plan 3".into(),
             text: "Hej Åsa,\n\nnu fungerar det.\n".into(),
             message_id: "1001.5.abc@example.se".into(),
