@@ -109,10 +109,10 @@ fn run(cli: Cli) -> Result<()> {
                 for t in v.as_array().into_iter().flatten() {
                     println!(
                         "{:<8} {:<7} {:<36} {}",
-                        t["tag"].as_str().unwrap_or(""),
-                        t["status"].as_str().unwrap_or(""),
-                        t["customer"].as_str().unwrap_or(""),
-                        t["subject"].as_str().unwrap_or("")
+                        clean(&t["tag"]),
+                        clean(&t["status"]),
+                        clean(&t["customer"]),
+                        clean(&t["subject"])
                     );
                 }
             }
@@ -125,24 +125,24 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 println!(
                     "{} {} ({}, {})",
-                    v["tag"].as_str().unwrap_or(""),
-                    v["subject"].as_str().unwrap_or(""),
-                    v["status"].as_str().unwrap_or(""),
-                    v["customer"].as_str().unwrap_or("")
+                    clean(&v["tag"]),
+                    clean(&v["subject"]),
+                    clean(&v["status"]),
+                    clean(&v["customer"])
                 );
                 for a in v["articles"].as_array().into_iter().flatten() {
                     println!(
                         "\n--- {} {} {}\n{}",
-                        a["direction"].as_str().unwrap_or(""),
-                        a["created"].as_str().unwrap_or(""),
-                        a["from"].as_str().unwrap_or(""),
-                        a["text"].as_str().unwrap_or("")
+                        clean(&a["direction"]),
+                        clean(&a["created"]),
+                        clean(&a["from"]),
+                        clean(&a["text"])
                     );
                     for f in a["attachments"].as_array().into_iter().flatten() {
                         println!(
                             "[attachment] {} ({}, {} bytes)",
-                            f["filename"].as_str().unwrap_or(""),
-                            f["content_type"].as_str().unwrap_or(""),
+                            clean(&f["filename"]),
+                            clean(&f["content_type"]),
                             f["size"]
                         );
                     }
@@ -166,4 +166,20 @@ fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
     }
     let app = App::open(data, Arc::new(SystemClock))?;
     control::execute(&app, &req)
+}
+
+/// A JSON string value for a terminal: control characters (C0 and C1, except newline and
+/// tab) from mail content are replaced, so a customer cannot send terminal escapes.
+fn clean(v: &serde_json::Value) -> String {
+    v.as_str()
+        .unwrap_or("")
+        .chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                '\u{fffd}'
+            } else {
+                c
+            }
+        })
+        .collect()
 }

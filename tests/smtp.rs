@@ -116,12 +116,21 @@ fn smtp_session_rules() {
     assert!(c.reply().starts_with("354"));
     let r = c.cmd("Subject: pipelined\r\nMessage-ID: <pipe@example.org>\r\n\r\nhej\r\n.");
     assert!(r.starts_with("250"), "{r}");
+    // An empty message: "." straight after DATA ends it (it is stored raw and flagged).
+    assert!(c.cmd("MAIL FROM:<e@example.org>").starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<support@helpdesk.example.com>")
+            .starts_with("250")
+    );
+    assert!(c.cmd("DATA").starts_with("354"));
+    let r = c.cmd(".");
+    assert!(r.starts_with("250"), "{r}");
     assert!(c.cmd("QUIT").starts_with("221"));
 
     let list = ticket_list(&data);
     assert_eq!(
         list.as_array().unwrap().len(),
-        2,
+        3,
         "one ticket per message, not per recipient"
     );
     let t = list

@@ -45,6 +45,11 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
         let to = last_in
             .map(|a| a.reply_to.clone().unwrap_or_else(|| a.from.clone()))
             .unwrap_or_else(|| ticket.customer.clone());
+        if to.address.trim().is_empty() {
+            return Err(Error::invalid(
+                "this ticket has no customer address to answer (e.g. a bounce without a sender)",
+            ));
+        }
         let mut references: Vec<String> = last_in.map(|a| a.references.clone()).unwrap_or_default();
         let in_reply_to = last_in.map(|a| a.message_id.clone());
         if let Some(id) = &in_reply_to

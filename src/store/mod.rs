@@ -303,6 +303,11 @@ impl Store {
     /// `Invalid` when the store was written by a newer trygg, `Internal` on I/O errors.
     pub fn open(path: &Path) -> Result<Store> {
         let db = redb::Database::builder().create(path)?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // Personal data: owner only, whatever the umask.
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
         let store = Store {
             db,
             path: path.to_path_buf(),

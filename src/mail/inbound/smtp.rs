@@ -278,8 +278,13 @@ impl Session {
                     out.push_str("554 5.5.1 No valid recipients\r\n");
                 } else {
                     out.push_str("354 Start mail input; end with <CRLF>.<CRLF>\r\n");
+                    // The CRLF that ended the DATA line counts as the start of the first
+                    // line, so a lone "." right away ends an empty message (RFC 5321 §4.1.1.4).
+                    let mut rx = DataReceiver::new();
+                    let mut scratch = Vec::new();
+                    rx.ingest(&mut b"\r\n".iter(), &mut scratch);
                     self.data = Vec::with_capacity(16 * 1024);
-                    return (Flow::Continue, Some(State::Data(DataReceiver::new())));
+                    return (Flow::Continue, Some(State::Data(rx)));
                 }
             }
             Request::Bdat { .. } => out.push_str("502 5.5.1 BDAT is not supported\r\n"),
