@@ -29,6 +29,21 @@ fn header_message_id(raw: &[u8]) -> Option<String> {
     })
 }
 
+/// `(filename, content_type, size)` of each attachment in a JSON array.
+fn attachment_triples(list: &Value) -> Vec<(String, String, u64)> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .map(|x| {
+            (
+                x["filename"].as_str().unwrap_or_default().to_string(),
+                x["content_type"].as_str().unwrap_or_default().to_string(),
+                x["size"].as_u64().unwrap_or(u64::MAX),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn corpus_messages_become_the_tickets_the_manifest_expects() {
     let corpus = shared().join("corpus");
@@ -135,6 +150,32 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
         ticket_of_file.insert(file.to_string(), ticket);
         let mut check = |field: &str, got: &Value, want: &Value| {
             if got != want {
+                failures.push(format!("{file}: {field}: expected {want}, got {got}"));
+            }
+        };
+        check(
+            "subject",
+            &a["subject"],
+            &Value::from(expected_subject.clone()),
+        );
+        check("from_address", &a["from_address"], &m["from_address"]);
+        check("from_name", &a["from_name"], &m["from_name"]);
+        let text = collapse(a["text"].as_str().unwrap_or(""));
+        for s in m["body_contains"].as_array().unwrap() {
+            let s = collapse(s.as_str().unwrap());
+            if !text.contains(&s) {
+                failures.push(format!("{file}: text lacks {s:?}"));
+            }
+        }
+        for s in m["body_must_not_contain"].as_array().unwrap() {
+            let s = s.as_str().unwrap();
+            if text.contains(s) {
+                failures.push(format!("{file}: text contains forbidden {s:?}"));
+            }
+        }
+        let got = attachment_triples(&a["attachments"]);
+        let want = attachment_triples(&m["attachments"]);
+        if got != want {
                 failures.push(format!("{file}: {field}: expected {want}, got {got}"));
             }
         };
