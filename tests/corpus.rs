@@ -176,54 +176,6 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
         let got = attachment_triples(&a["attachments"]);
         let want = attachment_triples(&m["attachments"]);
         if got != want {
-                failures.push(format!("{file}: {field}: expected {want}, got {got}"));
-            }
-        };
-        check(
-            "subject",
-            &a["subject"],
-            &Value::from(expected_subject.clone()),
-        );
-        check("from_address", &a["from_address"], &m["from_address"]);
-        check("from_name", &a["from_name"], &m["from_name"]);
-        let text = collapse(a["text"].as_str().unwrap_or(""));
-        for s in m["body_contains"].as_array().unwrap() {
-            let s = collapse(s.as_str().unwrap());
-            if !text.contains(&s) {
-                failures.push(format!("{file}: text lacks {s:?}"));
-            }
-        }
-        for s in m["body_must_not_contain"].as_array().unwrap() {
-            let s = s.as_str().unwrap();
-            if text.contains(s) {
-                failures.push(format!("{file}: text contains forbidden {s:?}"));
-            }
-        }
-        let got: Vec<(String, String, u64)> = a["attachments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                (
-                    x["filename"].as_str().unwrap().to_string(),
-                    x["content_type"].as_str().unwrap().to_string(),
-                    x["size"].as_u64().unwrap(),
-                )
-            })
-            .collect();
-        let want: Vec<(String, String, u64)> = m["attachments"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| {
-                (
-                    x["filename"].as_str().unwrap().to_string(),
-                    x["content_type"].as_str().unwrap().to_string(),
-                    x["size"].as_u64().unwrap(),
-                )
-            })
-            .collect();
-        if got != want {
             failures.push(format!(
                 "{file}: attachments: expected {want:?}, got {got:?}"
             ));
