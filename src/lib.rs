@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod error;
+pub mod gdpr;
 pub mod helpdesk;
 pub mod mail;
 pub mod store;

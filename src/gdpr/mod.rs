@@ -1,0 +1,4 @@
+//! GDPR duties built in: national-ID detection and masking (Art. 25, 87). Classification,
+//! retention, consent and data-subject requests follow in this module.
+
+pub mod national_id;
