@@ -1,4 +1,5 @@
 //! GDPR duties built in: national-ID detection and masking (Art. 25, 87). Classification,
 //! retention, consent and data-subject requests follow in this module.
 
+pub mod consent;
 pub mod national_id;

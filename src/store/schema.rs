@@ -27,11 +27,14 @@ pub enum Table {
     Outbound,
     /// `due time ms (u64 BE) ++ item id (u64 BE) → ()`: the queue's timer index.
     OutboundDue,
+    // gdpr
+    /// `lower-case contact address ++ 0 ++ consent id (u64 BE) → Consent` (GDPR Art. 7).
+    Consents,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 11] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -42,6 +45,8 @@ impl Table {
         Table::Users,
         Table::Outbound,
         Table::OutboundDue,
+        // gdpr
+        Table::Consents,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -57,6 +62,8 @@ impl Table {
             Table::Users => 8,
             Table::Outbound => 9,
             Table::OutboundDue => 10,
+            // gdpr: ids 45–49
+            Table::Consents => 45,
         }
     }
 
@@ -78,6 +85,7 @@ impl Table {
             Table::Users => "users",
             Table::Outbound => "outbound",
             Table::OutboundDue => "outbound_due",
+            Table::Consents => "consents",
         }
     }
 
