@@ -2,4 +2,5 @@
 //! retention, consent and data-subject requests follow in this module.
 
 pub mod consent;
+pub mod erase;
 pub mod national_id;
