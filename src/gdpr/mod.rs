@@ -4,3 +4,4 @@
 pub mod consent;
 pub mod erase;
 pub mod national_id;
+pub mod subject;

@@ -1,0 +1,482 @@
+//! Data-subject requests: find everything that concerns one person, and export it
+//! (GDPR Art. 15 right of access, Art. 20 right to data portability).
+//!
+//! A person is identified by an e-mail address, a phone number or a national identity
+//! number ([`Identity`]). Matching is deliberately generous (a false match costs an agent a
+//! look; a miss breaks the law) and every match says why it matched, so the agent can review
+//! the result before it is sent or erased.
+
+use std::collections::BTreeMap;
+use std::io::{Seek, Write};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::gdpr::consent::{self, Consent};
+use crate::gdpr::national_id;
+use crate::helpdesk::model::{Article, Contact, MailAddress, Ticket};
+use crate::store::codec::decode;
+use crate::store::{Reader, Table};
+
+/// How the data subject is identified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Identity {
+    /// Lower-case e-mail address.
+    Email(String),
+    /// The last eight digits of a phone number (see [`Identity::phone`]).
+    Phone(String),
+    /// A national identity number as ten digits (`YYMMDDNNNC` / `DDMMYYSSSS`).
+    NationalId(String),
+}
+
+impl Identity {
+    /// An e-mail address. Errors: `Invalid` if it is not one.
+    pub fn email(s: &str) -> Result<Identity> {
+        Ok(Identity::Email(
+            crate::helpdesk::settings::normalise_address("email", s)?,
+        ))
+    }
+
+    /// A phone number in any common writing (`+46 70-123 45 67`, `0045 12345678`). It is
+    /// matched on its last eight digits, which are the whole subscriber number in Denmark
+    /// and cover the Swedish number without trunk prefix and country code. Errors: `Invalid`
+    /// for fewer than eight digits.
+    pub fn phone(s: &str) -> Result<Identity> {
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        if digits.len() < 8 || s.chars().any(|c| c.is_alphabetic()) {
+            return Err(Error::invalid(format!(
+                "phone: {s:?} is not a phone number with at least 8 digits"
+            )));
+        }
+        Ok(Identity::Phone(digits[digits.len() - 8..].to_string()))
+    }
+
+    /// A Danish CPR or Swedish personnummer/samordningsnummer, with or without separator
+    /// or century. Errors: `Invalid` if it is not a valid one ([`national_id`]).
+    pub fn national_id(s: &str, today: jiff::civil::Date) -> Result<Identity> {
+        let t = s.trim();
+        let labelled = format!("personnummer {t}");
+        let found = national_id::find(&labelled, today);
+        match found.as_slice() {
+            [f] if f.end == labelled.len() && f.start == "personnummer ".len() => {
+                Ok(Identity::NationalId(ten_digits(t)))
+            }
+            _ => Err(Error::invalid(format!(
+                "national id: {s:?} is not a valid CPR number or personnummer"
+            ))),
+        }
+    }
+
+    /// Short description for reports ("e-mail anna@example.se", "phone …45 67 89 01").
+    pub fn describe(&self) -> String {
+        match self {
+            Identity::Email(e) => format!("e-mail address {e}"),
+            Identity::Phone(p) => format!("phone number ending {p}"),
+            Identity::NationalId(_) => "national identity number".to_string(),
+        }
+    }
+}
+
+/// The ten digits of a national id (drops separators and a 12-digit form's century).
+fn ten_digits(s: &str) -> String {
+    let d: String = s.chars().filter(char::is_ascii_digit).collect();
+    if d.len() == 12 { d[2..].to_string() } else { d }
+}
+
+/// Why an article concerns the data subject.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Reason {
+    /// The subject is the ticket's customer.
+    Customer,
+    /// The subject sent it, or was a recipient (To, Cc, Reply-To).
+    Address,
+    /// The subject's address, phone number or national id appears in the text.
+    Mentioned,
+}
+
+/// One ticket that concerns the data subject, with the articles and why.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketMatch {
+    pub ticket: Ticket,
+    /// Every article of the ticket, and for those that match, why.
+    pub articles: Vec<(Article, Vec<Reason>)>,
+    pub reasons: Vec<Reason>,
+}
+
+/// Everything trygg holds about one data subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct SubjectData {
+    pub contacts: Vec<Contact>,
+    pub tickets: Vec<TicketMatch>,
+    pub consents: Vec<Consent>,
+}
+
+impl SubjectData {
+    /// `(tickets, articles, attachments, contacts, consents)`.
+    pub fn counts(&self) -> (usize, usize, usize, usize, usize) {
+        let articles = self.tickets.iter().map(|t| t.articles.len()).sum();
+        let attachments = self
+            .tickets
+            .iter()
+            .flat_map(|t| &t.articles)
+            .map(|(a, _)| a.attachments.len())
+            .sum();
+        (
+            self.tickets.len(),
+            articles,
+            attachments,
+            self.contacts.len(),
+            self.consents.len(),
+        )
+    }
+}
+
+fn address_is(a: &MailAddress, email: &str) -> bool {
+    a.address.eq_ignore_ascii_case(email)
+}
+
+fn text_mentions(id: &Identity, text: &str, today: jiff::civil::Date) -> bool {
+    match id {
+        Identity::Email(e) => text.to_lowercase().contains(e.as_str()),
+        Identity::Phone(p) => phone_runs(text).any(|run| run.ends_with(p.as_str())),
+        Identity::NationalId(n) => national_id::find(text, today)
+            .iter()
+            .any(|f| ten_digits(&text[f.start..f.end]) == *n),
+    }
+}
+
+/// Digit runs in `text` that may be phone numbers: digits joined by spaces, `-`, `.`, `/`
+/// or parentheses, at least eight digits long.
+fn phone_runs(text: &str) -> impl Iterator<Item = String> + '_ {
+    let mut runs = Vec::new();
+    let mut cur = String::new();
+    let mut gap = 0;
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            cur.push(c);
+            gap = 0;
+        } else if matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '+') && gap < 2 && !cur.is_empty()
+        {
+            gap += 1;
+        } else {
+            if cur.len() >= 8 {
+                runs.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+            gap = 0;
+        }
+    }
+    if cur.len() >= 8 {
+        runs.push(cur);
+    }
+    runs.into_iter()
+}
+
+/// Finds every contact, ticket, article and consent concerning `id`. A ticket concerns the
+/// subject when they are its customer, or an article of it was from/to them or mentions
+/// them; the whole ticket is returned (the context is the subject's data too, Art. 15(3)),
+/// with per-article reasons. `today` bounds national-id birth dates.
+pub fn find(r: &impl Reader, id: &Identity, today: jiff::civil::Date) -> Result<SubjectData> {
+    let mut contacts = Vec::new();
+    let mut consents = Vec::new();
+    if let Identity::Email(e) = id {
+        if let Some(c) = r.get_rec::<Contact>(Table::Contacts, e.as_bytes())? {
+            contacts.push(c);
+        }
+        consents = consent::history(r, e)?;
+    }
+    // One pass over the articles, grouped by ticket.
+    let mut by_ticket: BTreeMap<u64, Vec<(Article, Vec<Reason>)>> = BTreeMap::new();
+    for (_, v) in r.scan(Table::Articles, &[], false, usize::MAX)? {
+        let a: Article = decode(&v)?;
+        let mut why = Vec::new();
+        if let Identity::Email(e) = id {
+            let addressed = address_is(&a.from, e)
+                || a.reply_to.as_ref().is_some_and(|x| address_is(x, e))
+                || a.to.iter().chain(&a.cc).any(|x| address_is(x, e));
+            if addressed {
+                why.push(Reason::Address);
+            }
+        }
+        let names: String = a
+            .attachments
+            .iter()
+            .map(|x| x.filename.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let body = format!(
+            "{}\n{}\n{}\n{}",
+            a.subject,
+            a.text,
+            a.html.as_deref().unwrap_or(""),
+            names
+        );
+        if text_mentions(id, &body, today) {
+            why.push(Reason::Mentioned);
+        }
+        by_ticket.entry(a.ticket).or_default().push((a, why));
+    }
+    let mut tickets = Vec::new();
+    for (number, articles) in by_ticket {
+        let Some(ticket) = r.get_rec::<Ticket>(Table::Tickets, &crate::store::codec::be(number))?
+        else {
+            continue;
+        };
+        let mut reasons: Vec<Reason> = articles.iter().flat_map(|(_, w)| w.clone()).collect();
+        if let Identity::Email(e) = id
+            && (address_is(&ticket.customer, e) || ticket.participants.iter().any(|p| p == e))
+        {
+            reasons.push(Reason::Customer);
+        }
+        reasons.sort();
+        reasons.dedup();
+        if !reasons.is_empty() {
+            tickets.push(TicketMatch {
+                ticket,
+                articles,
+                reasons,
+            });
+        }
+    }
+    Ok(SubjectData {
+        contacts,
+        tickets,
+        consents,
+    })
+}
+
+/// What [`export`] wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExportReport {
+    pub tickets: usize,
+    pub articles: usize,
+    pub attachments: usize,
+    pub contacts: usize,
+    pub consents: usize,
+    /// Bytes of the archive.
+    pub bytes: u64,
+}
+
+/// Keeps a file name safe inside an archive: no directories, no control characters.
+fn safe_name(s: &str) -> String {
+    let n: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect();
+    let n = n.trim_matches(['.', ' ']).to_string();
+    if n.is_empty() {
+        "file".to_string()
+    } else {
+        n.chars().take(120).collect()
+    }
+}
+
+/// Writes the subject's data as a ZIP archive: `data.json` (machine-readable, Art. 20),
+/// `summary.txt` (readable, Art. 15), `attachments/<ticket>-<article>-<n>-<name>` and
+/// `messages/<ticket>-<article>.eml` (the raw mails). `org` names the controller.
+/// Errors: `Internal` when a referenced blob is missing or the writer fails.
+pub fn export<W: Write + Seek>(
+    r: &impl Reader,
+    data: &SubjectData,
+    id: &Identity,
+    org: &str,
+    generated_ms: i64,
+    out: W,
+) -> Result<ExportReport> {
+    let mut zip = zip::ZipWriter::new(out);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o600);
+    let zerr =
+        |e: zip::result::ZipError| Error::internal(format!("writing the export archive: {e}"));
+    let mut files: Vec<serde_json::Value> = Vec::new();
+    for t in &data.tickets {
+        for (a, _) in &t.articles {
+            for (i, att) in a.attachments.iter().enumerate() {
+                let path = format!(
+                    "attachments/{}-{}-{}-{}",
+                    t.ticket.number,
+                    a.id,
+                    i + 1,
+                    safe_name(&att.filename)
+                );
+                let bytes =
+                    crate::helpdesk::ingest::get_blob(r, &att.sha256)?.ok_or_else(|| {
+                        Error::internal(format!("attachment blob {} is missing", att.sha256))
+                    })?;
+                zip.start_file(path.as_str(), opts).map_err(zerr)?;
+                zip.write_all(&bytes)?;
+                files.push(serde_json::json!({
+                    "ticket": t.ticket.number, "article": a.id, "filename": att.filename,
+                    "content_type": att.content_type, "size": att.size, "sha256": att.sha256,
+                    "path": path,
+                }));
+            }
+            if let Some(sha) = &a.raw_sha256
+                && let Some(raw) = crate::helpdesk::ingest::get_blob(r, sha)?
+            {
+                zip.start_file(format!("messages/{}-{}.eml", t.ticket.number, a.id), opts)
+                    .map_err(zerr)?;
+                zip.write_all(&raw)?;
+            }
+        }
+    }
+    let json = serde_json::json!({
+        "format": "trygg-subject-export/1",
+        "controller": org,
+        "generated": crate::helpdesk::tickets::rfc3339(generated_ms),
+        "subject": id.describe(),
+        "contacts": data.contacts,
+        "consents": data.consents,
+        "tickets": data.tickets,
+        "attachments": files,
+    });
+    zip.start_file("data.json", opts).map_err(zerr)?;
+    zip.write_all(&serde_json::to_vec_pretty(&json)?)?;
+    zip.start_file("summary.txt", opts).map_err(zerr)?;
+    zip.write_all(summary(data, id, org, generated_ms).as_bytes())?;
+    let mut w = zip.finish().map_err(zerr)?;
+    let bytes = w.stream_position()?;
+    let (tickets, articles, attachments, contacts, consents) = data.counts();
+    Ok(ExportReport {
+        tickets,
+        articles,
+        attachments,
+        contacts,
+        consents,
+        bytes,
+    })
+}
+
+/// The readable summary for the data subject (Art. 15(1): what is held and where from).
+pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) -> String {
+    use std::fmt::Write as _;
+    let (tickets, articles, attachments, contacts, consents) = data.counts();
+    let mut s = String::new();
+    let _ = writeln!(s, "Personal data held by {org}");
+    let _ = writeln!(
+        s,
+        "Generated {}",
+        crate::helpdesk::tickets::rfc3339(generated_ms)
+    );
+    let _ = writeln!(s, "Data subject identified by: {}\n", id.describe());
+    let _ = writeln!(
+        s,
+        "{tickets} support tickets with {articles} messages and {attachments} attachments, \
+         {contacts} contact records and {consents} consent records.\n"
+    );
+    for c in &data.contacts {
+        let _ = writeln!(
+            s,
+            "Contact: {} {} (first seen {})",
+            c.name.as_deref().unwrap_or(""),
+            c.address,
+            crate::helpdesk::tickets::rfc3339(c.created_ms)
+        );
+    }
+    for c in &data.consents {
+        let state = match &c.withdrawn {
+            Some(w) => format!("withdrawn {}", crate::helpdesk::tickets::rfc3339(w.at_ms)),
+            None => "in force".to_string(),
+        };
+        let _ = writeln!(
+            s,
+            "Consent to \"{}\", given {} by {} ({state}). Wording: {}",
+            c.purpose,
+            crate::helpdesk::tickets::rfc3339(c.given_ms),
+            c.channel.as_str(),
+            c.wording
+        );
+    }
+    for t in &data.tickets {
+        let _ = writeln!(
+            s,
+            "\nTicket {} \"{}\" opened {}, {}; {} messages",
+            crate::helpdesk::ticket_tag(t.ticket.number),
+            t.ticket.subject,
+            crate::helpdesk::tickets::rfc3339(t.ticket.created_ms),
+            t.ticket.status.as_str(),
+            t.articles.len()
+        );
+        for (a, _) in &t.articles {
+            let _ = writeln!(
+                s,
+                "  {} {} from {}: {}",
+                crate::helpdesk::tickets::rfc3339(a.created_ms),
+                if a.direction == crate::helpdesk::model::Direction::In {
+                    "received"
+                } else {
+                    "sent"
+                },
+                a.from.address,
+                a.subject
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        "\nThe file data.json holds the same data in machine-readable form (GDPR Art. 20);\n\
+         attachments/ and messages/ hold the files and the original e-mails."
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> jiff::civil::Date {
+        jiff::civil::Date::new(2026, 11, 30).expect("date")
+    }
+
+    #[test]
+    fn identities_normalise() {
+        assert_eq!(
+            Identity::email(" Anna@Example.SE ").expect("e"),
+            Identity::Email("anna@example.se".into())
+        );
+        assert_eq!(
+            Identity::phone("+46 70-123 45 67").expect("p"),
+            Identity::Phone("01234567".into())
+        );
+        assert_eq!(
+            Identity::phone("070-123 45 67").expect("p"),
+            Identity::Phone("01234567".into())
+        );
+        assert!(Identity::phone("1234").is_err());
+        assert!(Identity::phone("call me").is_err());
+        assert_eq!(
+            Identity::national_id("19811218-9876", today()).expect("id"),
+            Identity::NationalId("8112189876".into())
+        );
+        assert_eq!(
+            Identity::national_id("811218-9876", today()).expect("id"),
+            Identity::NationalId("8112189876".into())
+        );
+        assert!(Identity::national_id("811218-9875", today()).is_err());
+        assert!(Identity::national_id("811218-9876 and more", today()).is_err());
+    }
+
+    #[test]
+    fn text_matching() {
+        let p = Identity::phone("+45 12 34 56 78").expect("p");
+        assert!(text_mentions(&p, "ring på 12 34 56 78 i dag", today()));
+        assert!(text_mentions(&p, "tel +4512345678", today()));
+        assert!(!text_mentions(&p, "ordre 12 34 56 79", today()));
+        let n = Identity::national_id("811218-9876", today()).expect("n");
+        assert!(text_mentions(&n, "personnummer 19811218-9876", today()));
+        assert!(!text_mentions(&n, "personnummer 19811218-9875", today()));
+        let e = Identity::email("anna@example.se").expect("e");
+        assert!(text_mentions(
+            &e,
+            "write to ANNA@example.se please",
+            today()
+        ));
+    }
+}
