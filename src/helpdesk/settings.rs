@@ -101,6 +101,156 @@ pub struct Settings {
 
 const SETTINGS_KEY: &[u8] = b"settings";
 
+// ---- outbound (delivery mode, retry period, EHLO name) -----------------------------------
+
+/// How outgoing mail leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryMode {
+    /// Through the smarthost in [`Settings::relay`].
+    Relay,
+    /// Straight to each recipient domain's mail hosts, found by MX lookup (RFC 5321 §5.1).
+    Direct,
+}
+
+impl DeliveryMode {
+    /// Parses `relay` or `direct` (the CLI and form values).
+    pub fn parse(s: &str) -> Result<DeliveryMode> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "relay" | "smarthost" => Ok(DeliveryMode::Relay),
+            "direct" | "mx" => Ok(DeliveryMode::Direct),
+            other => Err(Error::invalid(format!(
+                "delivery mode must be relay or direct, not {other:?}"
+            ))),
+        }
+    }
+    /// The value [`DeliveryMode::parse`] accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryMode::Relay => "relay",
+            DeliveryMode::Direct => "direct",
+        }
+    }
+}
+
+/// TLS towards recipients' mail hosts in direct delivery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DirectTls {
+    /// STARTTLS whenever offered, certificate not verified (RFC 7435 opportunistic
+    /// security, as MTAs do by default: most MX certificates do not match the MX name);
+    /// plain text only to hosts that offer no STARTTLS.
+    Opportunistic,
+    /// STARTTLS required with a certificate valid for the MX host name; mail waits (and
+    /// finally fails) rather than going out unencrypted or to an unverified host.
+    Required,
+}
+
+impl DirectTls {
+    /// Parses `opportunistic` or `required`.
+    pub fn parse(s: &str) -> Result<DirectTls> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "opportunistic" | "may" => Ok(DirectTls::Opportunistic),
+            "required" | "forced" | "encrypt" => Ok(DirectTls::Required),
+            other => Err(Error::invalid(format!(
+                "direct delivery TLS must be opportunistic or required, not {other:?}"
+            ))),
+        }
+    }
+    /// The value [`DirectTls::parse`] accepts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DirectTls::Opportunistic => "opportunistic",
+            DirectTls::Required => "required",
+        }
+    }
+}
+
+/// Outbound delivery settings, stored under [`OUTBOUND_KEY`] (apart from [`Settings`],
+/// so older stores keep working: missing means [`OutboundSettings::default`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboundSettings {
+    pub mode: DeliveryMode,
+    pub direct_tls: DirectTls,
+    /// How long temporary failures are retried, counted from when the mail was queued,
+    /// milliseconds (default [`DEFAULT_RETRY_PERIOD_MS`] = 5 days, RFC 5321 §4.5.4.1).
+    pub retry_period_ms: i64,
+    /// This server's public host name: the EHLO name in direct delivery and the host the
+    /// SPF advice authorises. `None`: the sender's domain.
+    pub public_host: Option<String>,
+}
+
+/// Settings-table key of [`OutboundSettings`].
+pub const OUTBOUND_KEY: &[u8] = b"outbound";
+/// Default retry period: 5 days, in milliseconds.
+pub const DEFAULT_RETRY_PERIOD_MS: i64 = 5 * 24 * 3600 * 1000;
+/// Shortest retry period accepted: 1 second (tests use a few seconds).
+pub const MIN_RETRY_PERIOD_MS: i64 = 1000;
+/// Longest retry period accepted: 30 days.
+pub const MAX_RETRY_PERIOD_MS: i64 = 30 * 24 * 3600 * 1000;
+
+impl Default for OutboundSettings {
+    fn default() -> Self {
+        OutboundSettings {
+            mode: DeliveryMode::Relay,
+            direct_tls: DirectTls::Opportunistic,
+            retry_period_ms: DEFAULT_RETRY_PERIOD_MS,
+            public_host: None,
+        }
+    }
+}
+
+impl OutboundSettings {
+    /// Checks the values; returns them normalised. Errors: `Invalid` naming the field.
+    pub fn validated(mut self) -> Result<OutboundSettings> {
+        if !(MIN_RETRY_PERIOD_MS..=MAX_RETRY_PERIOD_MS).contains(&self.retry_period_ms) {
+            return Err(Error::invalid(
+                "retry period: give between 1 second and 30 days",
+            ));
+        }
+        if let Some(h) = &self.public_host {
+            let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
+            let ok = h.len() <= 253
+                && h.contains('.')
+                && h.split('.').all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                });
+            if h.is_empty() {
+                self.public_host = None;
+            } else if ok {
+                self.public_host = Some(h);
+            } else {
+                return Err(Error::invalid(format!(
+                    "public host name: {h:?} is not a fully qualified host name"
+                )));
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// The outbound settings, or the defaults when none are stored.
+pub fn load_outbound(r: &impl Reader) -> Result<OutboundSettings> {
+    Ok(r.get_rec(Table::Settings, OUTBOUND_KEY)?
+        .unwrap_or_default())
+}
+
+/// Stores `o` (the caller validates and checks permissions).
+pub fn save_outbound(tx: &mut WriteTx, o: &OutboundSettings) -> Result<()> {
+    tx.put_rec(Table::Settings, OUTBOUND_KEY, o)
+}
+
+/// The outbound choices of the wizard and `trygg setup` beyond the relay.
+#[derive(Debug, Clone, Default)]
+pub struct OutboundSetup {
+    /// `None`: [`OutboundSettings::default`] (relay mode).
+    pub outbound: Option<OutboundSettings>,
+    /// DKIM selector base; `None`: [`crate::mail::outbound::dkim::DEFAULT_SELECTOR`].
+    pub dkim_selector: Option<String>,
+}
+
+// ---- end outbound ------------------------------------------------------------------------
+
 /// The settings, or `None` before setup.
 pub fn load(r: &impl Reader) -> Result<Option<Settings>> {
     r.get_rec(Table::Settings, SETTINGS_KEY)
@@ -152,10 +302,34 @@ pub fn normalise_address(field: &str, s: &str) -> Result<String> {
     }
 }
 
-/// Finishes first-run setup in one transaction: settings, the first admin account.
+/// Finishes first-run setup in one transaction: settings, the first admin account, relay
+/// mode and freshly generated DKIM keys (selector [`crate::mail::outbound::dkim::DEFAULT_SELECTOR`]).
 ///
 /// Errors: `Conflict` if setup was already done; `Invalid` naming the field to fix.
 pub fn run_setup(app: &App, input: SetupInput) -> Result<()> {
+    run_setup_with(app, input, OutboundSetup::default())
+}
+
+/// [`run_setup`] with the outbound choices: delivery mode, TLS, retry period and the DKIM
+/// selector. Both DKIM keys (RSA-2048, Ed25519) are generated before the transaction.
+///
+/// Errors: as [`run_setup`]; `Invalid` for a bad selector or outbound value; direct
+/// delivery needs no relay, relay mode works without one (mail then waits).
+pub fn run_setup_with(app: &App, input: SetupInput, out: OutboundSetup) -> Result<()> {
+    let outbound = out.outbound.unwrap_or_default().validated()?;
+    let selector = out
+        .dkim_selector
+        .unwrap_or_else(|| crate::mail::outbound::dkim::DEFAULT_SELECTOR.to_string());
+    crate::mail::outbound::dkim::check_selector(&selector)?;
+    run_setup_inner(app, input, outbound, &selector)
+}
+
+fn run_setup_inner(
+    app: &App,
+    input: SetupInput,
+    outbound: OutboundSettings,
+    selector: &str,
+) -> Result<()> {
     let org = input.org_name.trim().to_string();
     if org.is_empty() || org.chars().count() > 200 {
         return Err(Error::invalid(
@@ -180,6 +354,7 @@ pub fn run_setup(app: &App, input: SetupInput) -> Result<()> {
     let mut secret = [0u8; 32];
     rand::Rng::fill(&mut rand::rngs::OsRng, &mut secret);
     let now = app.now_ms();
+    let dkim = crate::mail::outbound::dkim::generate(selector, now)?;
     let settings = Settings {
         org_name: org,
         mailboxes,
@@ -192,6 +367,8 @@ pub fn run_setup(app: &App, input: SetupInput) -> Result<()> {
             return Err(Error::conflict("setup has already been completed"));
         }
         save(tx, &settings)?;
+        save_outbound(tx, &outbound)?;
+        crate::mail::outbound::dkim::save(tx, &dkim)?;
         auth::create_user(tx, &admin, "Administrator", &hash, Role::Admin, now)
     })
 }
