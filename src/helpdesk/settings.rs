@@ -229,6 +229,34 @@ impl OutboundSettings {
     }
 }
 
+/// Parses a period such as `5d`, `36h`, `90m`, `30s` (or plain seconds) into milliseconds.
+/// Errors: `Invalid` for anything else or a value outside 1 s to 30 days.
+pub fn parse_period_ms(s: &str) -> Result<i64> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, unit) = match t.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => t.split_at(i),
+        None => (t.as_str(), "s"),
+    };
+    let mult: i64 = match unit.trim() {
+        "s" => 1000,
+        "m" | "min" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        _ => 0,
+    };
+    let ms = num
+        .parse::<i64>()
+        .ok()
+        .filter(|_| mult > 0)
+        .and_then(|n| n.checked_mul(mult))
+        .filter(|ms| (MIN_RETRY_PERIOD_MS..=MAX_RETRY_PERIOD_MS).contains(ms));
+    ms.ok_or_else(|| {
+        Error::invalid(format!(
+            "retry period: {s:?} must be a number with s, m, h or d, from 1s to 30d"
+        ))
+    })
+}
+
 /// The outbound settings, or the defaults when none are stored.
 pub fn load_outbound(r: &impl Reader) -> Result<OutboundSettings> {
     Ok(r.get_rec(Table::Settings, OUTBOUND_KEY)?
@@ -247,6 +275,80 @@ pub struct OutboundSetup {
     pub outbound: Option<OutboundSettings>,
     /// DKIM selector base; `None`: [`crate::mail::outbound::dkim::DEFAULT_SELECTOR`].
     pub dkim_selector: Option<String>,
+}
+
+/// What the admin's mail delivery form sends. Empty strings mean "not given".
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryForm {
+    pub mode: String,
+    /// `HOST:PORT`, or empty for no smarthost.
+    pub relay: String,
+    pub relay_tls: String,
+    pub relay_user: String,
+    /// Empty keeps the stored password (it is never shown again).
+    pub relay_password: String,
+    pub direct_tls: String,
+    pub public_host: String,
+    /// Retry period in hours (decimal allowed, e.g. `0.5`).
+    pub retry_hours: String,
+}
+
+/// Applies the admin's mail delivery form in one transaction: the relay in [`Settings`]
+/// and the [`OutboundSettings`]. Errors: `Invalid` naming the field; `Unavailable` before
+/// setup.
+pub fn update_delivery(app: &App, f: &DeliveryForm) -> Result<()> {
+    let mode = DeliveryMode::parse(&f.mode)?;
+    let direct_tls = DirectTls::parse(&f.direct_tls)?;
+    let hours: f64 = f.retry_hours.trim().parse().map_err(|_| {
+        Error::invalid(format!(
+            "retry period: {:?} is not a number of hours",
+            f.retry_hours
+        ))
+    })?;
+    if !hours.is_finite() {
+        return Err(Error::invalid("retry period: give a number of hours"));
+    }
+    let outbound = OutboundSettings {
+        mode,
+        direct_tls,
+        retry_period_ms: (hours * 3_600_000.0).round() as i64,
+        public_host: Some(f.public_host.clone()).filter(|h| !h.trim().is_empty()),
+    }
+    .validated()?;
+    let relay_addr = f.relay.trim();
+    let parsed = if relay_addr.is_empty() {
+        None
+    } else {
+        let (host, port) = Relay::parse_addr(relay_addr)?;
+        Some((host, port, RelayTls::parse(&f.relay_tls)?))
+    };
+    if mode == DeliveryMode::Relay && parsed.is_none() {
+        return Err(Error::invalid(
+            "smarthost: relay mode needs a HOST:PORT (or choose direct delivery)",
+        ));
+    }
+    let now = app.now_ms();
+    app.store.write(now, |tx| {
+        let mut s = load(tx)?.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
+        s.relay = parsed.clone().map(|(host, port, tls)| {
+            let user = f.relay_user.trim().to_string();
+            let old_password = s.relay.as_ref().and_then(|r| r.password.clone());
+            let password = if f.relay_password.is_empty() {
+                old_password
+            } else {
+                Some(f.relay_password.clone())
+            };
+            Relay {
+                host,
+                port,
+                tls,
+                password: password.filter(|_| !user.is_empty()),
+                username: (!user.is_empty()).then_some(user),
+            }
+        });
+        save(tx, &s)?;
+        save_outbound(tx, &outbound)
+    })
 }
 
 // ---- end outbound ------------------------------------------------------------------------
@@ -395,6 +497,46 @@ mod tests {
         assert!(Relay::parse_addr("host:99999").is_err());
         assert!(Relay::parse_addr("bad host:25").is_err());
         assert!(Relay::parse_addr("").is_err());
+    }
+
+    #[test]
+    fn periods_parse() {
+        assert_eq!(parse_period_ms("5d").unwrap(), DEFAULT_RETRY_PERIOD_MS);
+        assert_eq!(parse_period_ms("36h").unwrap(), 36 * 3_600_000);
+        assert_eq!(parse_period_ms("3").unwrap(), 3000);
+        assert_eq!(parse_period_ms(" 2S ").unwrap(), 2000);
+        for bad in ["", "0s", "31d", "x", "5w", "-1h", "99999999999999999999d"] {
+            assert!(parse_period_ms(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn outbound_settings_validate() {
+        let o = OutboundSettings {
+            public_host: Some(" Helpdesk.Example.ORG. ".into()),
+            ..Default::default()
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(o.public_host.as_deref(), Some("helpdesk.example.org"));
+        assert!(
+            OutboundSettings {
+                public_host: Some("no spaces.example".into()),
+                ..Default::default()
+            }
+            .validated()
+            .is_err()
+        );
+        assert!(
+            OutboundSettings {
+                retry_period_ms: 0,
+                ..Default::default()
+            }
+            .validated()
+            .is_err()
+        );
+        assert_eq!(DeliveryMode::parse("Direct").unwrap(), DeliveryMode::Direct);
+        assert!(DirectTls::parse("none").is_err());
     }
 
     #[test]

@@ -215,6 +215,62 @@ pub fn dmarc_suggestion(domain: &str) -> DnsRecord {
     }
 }
 
+/// The records to publish for one mail domain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DomainAdvice {
+    pub domain: String,
+    /// DKIM TXT records (empty without keys).
+    pub dkim: Vec<DnsRecord>,
+    /// The SPF record for direct delivery with a public host name; `None` in relay mode
+    /// (keep the relay's record) or while the host name is not set.
+    pub spf: Option<DnsRecord>,
+    pub dmarc: DnsRecord,
+}
+
+/// The DNS advice for every domain of `mailboxes`: DKIM keys, SPF (direct delivery from
+/// `public_host` only; `None` in relay mode or without a host name), DMARC suggestion.
+pub fn dns_advice(
+    mailboxes: &[String],
+    keys: Option<&DkimKeys>,
+    direct: bool,
+    public_host: Option<&str>,
+) -> Result<Vec<DomainAdvice>> {
+    let mut domains: Vec<String> = Vec::new();
+    for m in mailboxes {
+        if let Some((_, d)) = m.rsplit_once('@') {
+            let d = d.to_ascii_lowercase();
+            if !domains.contains(&d) {
+                domains.push(d);
+            }
+        }
+    }
+    domains
+        .into_iter()
+        .map(|domain| {
+            Ok(DomainAdvice {
+                dkim: match keys {
+                    Some(k) => dkim_records(k, &domain)?,
+                    None => Vec::new(),
+                },
+                spf: match (direct, public_host) {
+                    (true, Some(h)) => Some(spf_direct(&domain, h)),
+                    _ => None,
+                },
+                dmarc: dmarc_suggestion(&domain),
+                domain,
+            })
+        })
+        .collect()
+}
+
+/// Replaces the keys with fresh ones under `selector` (the admin's "generate new keys").
+/// Generation runs before the write transaction. Errors: `Invalid` for a bad selector.
+pub fn regenerate(app: &crate::app::App, selector: &str) -> Result<DkimKeys> {
+    let keys = generate(selector, app.now_ms())?;
+    app.store.write(app.now_ms(), |tx| save(tx, &keys))?;
+    Ok(keys)
+}
+
 /// Signs `raw` for `domain` with every key in `keys`; returns the message with the
 /// `DKIM-Signature` headers prepended (RSA first, then Ed25519), relaxed/relaxed
 /// canonicalization. Errors (text): a broken stored key or a message without headers.

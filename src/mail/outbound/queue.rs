@@ -158,3 +158,17 @@ pub fn cancel(tx: &mut WriteTx, id: u64, by: &str, now_ms: i64) -> Result<()> {
         },
     )
 }
+
+/// [`retry_now`] in its own transaction, then wakes the worker.
+pub fn admin_retry(app: &crate::app::App, id: u64) -> Result<()> {
+    let now = app.now_ms();
+    app.store.write(now, |tx| retry_now(tx, id, now))?;
+    app.outbound_wakeup.notify_one();
+    Ok(())
+}
+
+/// [`cancel`] in its own transaction; `by` is the admin's login.
+pub fn admin_cancel(app: &crate::app::App, id: u64, by: &str) -> Result<()> {
+    let now = app.now_ms();
+    app.store.write(now, |tx| cancel(tx, id, by, now))
+}
