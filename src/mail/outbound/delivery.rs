@@ -695,8 +695,11 @@ async fn deliver_domain(
     raw: &[u8],
     opts: &DeliveryOptions,
 ) -> Result<String, DeliveryError> {
-    let hosts = super::mx::mail_hosts(dns, domain)
+    let hosts = tokio::time::timeout(opts.connect_timeout * 2, super::mx::mail_hosts(dns, domain))
         .await
+        .map_err(|_| {
+            DeliveryError::temporary(format!("DNS lookup of the MX of {domain} timed out"))
+        })?
         .map_err(|e| DeliveryError {
             permanent: e.permanent,
             message: e.message,

@@ -78,6 +78,13 @@ pub async fn mail_hosts(dns: &impl Dns, domain: &str) -> Result<Vec<MailHost>, R
             message: format!("invalid recipient domain {domain:?}"),
         });
     }
+    // An address literal (RFC 5321 §4.1.3, `user@[192.0.2.1]`) names the host itself.
+    if let Ok(ip) = domain.trim_matches(['[', ']']).parse::<IpAddr>() {
+        return Ok(vec![MailHost {
+            name: ip.to_string(),
+            preference: 0,
+        }]);
+    }
     let temp = |m: String| RouteError {
         permanent: false,
         message: m,
@@ -360,6 +367,13 @@ mod tests {
         let e = mail_hosts(&t, "broken.test").await.unwrap_err();
         assert!(!e.permanent && e.message.contains("SERVFAIL"), "{e:?}");
         assert!(mail_hosts(&t, "").await.unwrap_err().permanent);
+    }
+
+    #[tokio::test]
+    async fn address_literals_need_no_mx() {
+        let t = Table::default();
+        let h = mail_hosts(&t, "[192.0.2.1]").await.unwrap();
+        assert_eq!(names(&h), ["192.0.2.1"]);
     }
 
     #[tokio::test]

@@ -376,8 +376,20 @@ fn record(
     base: i64,
     retry_period_ms: i64,
 ) -> Result<()> {
-    // The queue is the truth: if the item is gone (handled elsewhere), change nothing.
+    // The queue is the truth: if the item is gone (an admin cancelled it meanwhile),
+    // change nothing, except that mail which did go out is recorded as sent.
     let Some(current) = tx.get_rec::<OutboundItem>(Table::Outbound, &be(item.id))? else {
+        if let Outcome::Sent(reply) = outcome {
+            queue::set_article_delivery(
+                tx,
+                item.ticket,
+                item.article,
+                Delivery::Sent {
+                    at_ms: now,
+                    reply: reply.clone(),
+                },
+            )?;
+        }
         return Ok(());
     };
     let attempts = current.attempts.saturating_add(1);
@@ -658,6 +670,82 @@ mod tests {
         assert!(app.store.read(queue::all).unwrap().is_empty());
         assert!(
             matches!(delivery_of(&app, &c), Delivery::Failed { reason, .. } if reason == "550 no")
+        );
+    }
+
+    #[test]
+    fn admin_retry_now_and_cancel() {
+        let (_d, app) = setup();
+        let now = app.now_ms();
+        let mut a = item(11, now + 3_600_000, now + P);
+        a.attempts = 2;
+        a.last_error = Some("451 later".into());
+        seed(&app, &a);
+        assert!(
+            app.store
+                .read(|r| queue::due(r, now, 10))
+                .unwrap()
+                .is_empty()
+        );
+        queue::admin_retry(&app, 11).unwrap();
+        let due = app.store.read(|r| queue::due(r, now, 10)).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].next_attempt_ms, now);
+        assert!(matches!(
+            delivery_of(&app, &a),
+            Delivery::Deferred { attempts: 2, next_attempt_ms, .. } if next_attempt_ms == now
+        ));
+        queue::admin_cancel(&app, 11, "boss@t.test").unwrap();
+        assert!(app.store.read(queue::all).unwrap().is_empty());
+        assert_eq!(app.store.read(queue::next_due_ms).unwrap(), None);
+        assert!(matches!(
+            delivery_of(&app, &a),
+            Delivery::Failed { reason, .. } if reason.starts_with("cancelled by boss@t.test")
+        ));
+        let e = queue::admin_cancel(&app, 11, "boss@t.test").unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::NotFound);
+        assert_eq!(
+            queue::admin_retry(&app, 11).unwrap_err().kind,
+            crate::error::ErrorKind::NotFound
+        );
+        // A delivery that finished after the cancel is still recorded as sent.
+        app.store
+            .write(now, |tx| {
+                record(tx, &a, &Outcome::Sent("250 late".into()), &[], now, 1000, P)
+            })
+            .unwrap();
+        assert!(
+            matches!(delivery_of(&app, &a), Delivery::Sent { reply, .. } if reply == "250 late")
+        );
+    }
+
+    #[test]
+    fn partial_direct_delivery_keeps_only_the_rest_queued() {
+        let (_d, app) = setup();
+        let now = app.now_ms();
+        let mut a = item(12, now, now + P);
+        a.rcpt_to = vec!["x@one.test".into(), "y@two.test".into()];
+        seed(&app, &a);
+        app.store
+            .write(now, |tx| {
+                record(
+                    tx,
+                    &a,
+                    &Outcome::Temporary("two.test: 451".into()),
+                    &["x@one.test".to_string()],
+                    now,
+                    1000,
+                    P,
+                )
+            })
+            .unwrap();
+        let q = app.store.read(queue::all).unwrap();
+        assert_eq!(q[0].rcpt_to, vec!["y@two.test".to_string()]);
+        assert!(
+            q[0].last_error
+                .as_deref()
+                .unwrap()
+                .contains("already delivered to x@one.test")
         );
     }
 
