@@ -343,3 +343,48 @@ fn forced_tls_direct_delivery_needs_a_certificate_for_the_mx_name() {
     assert_eq!(recs[0]["rcpt_tos"], json!(["anna@good.test"]));
     assert!(recs[0]["tls"].is_string());
 }
+
+#[test]
+#[ignore = "interop: needs aiosmtpd and dnspython; run by .ci/run"]
+fn a_relay_named_by_host_name_is_resolved_with_hickory() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let tls = root.join("tls");
+    mkcerts(&tls, "DNS:smtp.relay.test");
+    let smtp_port = free_port();
+    let out = root.join("sink");
+    let _sink = start_sink(smtp_port, &out, &tls);
+    let zone = json!({ "smtp.relay.test.": { "A": ["127.0.0.1"] } });
+    let (_dns, dns_port, dns_log) = start_dns(root, &zone);
+    let data = root.join("data");
+    setup(
+        &data,
+        &[MAILBOX],
+        &[
+            "--relay",
+            &format!("smtp.relay.test:{smtp_port}"),
+            "--relay-tls",
+            "required",
+        ],
+    );
+    let tickets = queue_replies(&data, &["kari@kund.test"]);
+    let dns_env = format!("127.0.0.1:{dns_port}");
+    let ca = tls.join("ca.crt");
+    let server = Server::start_with_env(
+        &data,
+        &[
+            ("TRYGG_DNS_SERVER", dns_env.as_str()),
+            ("TRYGG_RELAY_CA_FILE", ca.to_str().unwrap()),
+        ],
+    );
+    let sent = wait_state(&server, &data, tickets[0].1, "sent");
+    assert!(sent.starts_with("250"), "{sent}");
+    let recs = received(&out);
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    assert!(
+        recs[0]["tls"].is_string(),
+        "verified STARTTLS to the named relay"
+    );
+    let log = std::fs::read_to_string(&dns_log).unwrap();
+    assert!(log.lines().any(|l| l == "smtp.relay.test. A"), "{log}");
+}

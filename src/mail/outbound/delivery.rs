@@ -475,7 +475,8 @@ async fn connect(
 
 /// Addresses of `host` without the libc resolver: an IP literal (brackets allowed) as is,
 /// `localhost` as 127.0.0.1 then ::1, any other name through hickory-resolver with the
-/// system's `/etc/hosts` and `/etc/resolv.conf` (A and AAAA records).
+/// system's `/etc/hosts` and `/etc/resolv.conf`, or [`super::mx::DNS_SERVER_ENV`] (A and
+/// AAAA records).
 pub async fn resolve(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DeliveryError> {
     let h = host.trim().trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = h.parse::<IpAddr>() {
@@ -488,20 +489,23 @@ pub async fn resolve(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, Deliv
             IpAddr::V6(Ipv6Addr::LOCALHOST),
         ]);
     }
-    let mut builder = hickory_resolver::TokioResolver::builder_tokio().map_err(|e| {
-        DeliveryError::temporary(format!(
-            "cannot resolve relay {h}: no DNS configuration (/etc/resolv.conf): {e}"
-        ))
-    })?;
-    builder.options_mut().use_hosts_file = hickory_resolver::config::ResolveHosts::Always;
-    let resolver = builder.build().map_err(|e| {
-        DeliveryError::temporary(format!("cannot resolve relay {h}: resolver setup: {e}"))
-    })?;
-    let lookup = tokio::time::timeout(timeout, resolver.lookup_ip(lower.as_str()))
+    // Same resolver as direct delivery (system configuration with /etc/hosts, or
+    // TRYGG_DNS_SERVER), built with our TLS settings, not the platform store.
+    let dns = super::mx::HickoryDns::new(timeout)
+        .map_err(|e| DeliveryError::temporary(format!("cannot resolve relay {h}: {e}")))?;
+    let answer = tokio::time::timeout(timeout, super::mx::Dns::ips(&dns, &lower))
         .await
         .map_err(|_| DeliveryError::temporary(format!("cannot resolve relay {h}: timeout")))?
         .map_err(|e| DeliveryError::temporary(format!("cannot resolve relay {h}: {e}")))?;
-    let ips: Vec<IpAddr> = lookup.iter().collect();
+    let ips: Vec<IpAddr> = match answer {
+        super::mx::Answer::Records(ips) => ips,
+        super::mx::Answer::NoRecords => Vec::new(),
+        super::mx::Answer::NoSuchDomain => {
+            return Err(DeliveryError::temporary(format!(
+                "cannot resolve relay {h}: no such domain (NXDOMAIN)"
+            )));
+        }
+    };
     if ips.is_empty() {
         return Err(DeliveryError::temporary(format!(
             "cannot resolve relay {h}: no A or AAAA record"
