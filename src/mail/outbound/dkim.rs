@@ -11,8 +11,7 @@
 //! When to sign: at delivery time, not at enqueue time. The stored message stays what
 //! compose built; the signature's `t=` is the moment it leaves; a key rotated while mail
 //! waits in the queue takes effect for it; and no signing runs inside a store write
-//! transaction (DESIGN decision 2). The price: every attempt signs again (about a
-//! millisecond for RSA-2048).
+//! transaction (DESIGN decision 2). The price: every attempt signs again.
 //!
 //! Keys live in the store (Settings table, key [`DKIM_KEY`]), so they are backed up and
 //! replicated with the data; private keys are PKCS#8 DER.
