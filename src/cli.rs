@@ -90,6 +90,25 @@ pub struct SetupArgs {
     /// File holding the smarthost password (first line).
     #[arg(long, requires = "relay_user")]
     pub relay_password_file: Option<PathBuf>,
+    // outbound
+    /// How mail goes out: relay (through --relay) or direct (MX lookup of each recipient
+    /// domain).
+    #[arg(long, default_value = "relay")]
+    pub delivery: String,
+    /// TLS in direct delivery: opportunistic (STARTTLS when offered) or required
+    /// (STARTTLS with a verified certificate, else the mail waits).
+    #[arg(long, default_value = "opportunistic")]
+    pub direct_tls: String,
+    /// This server's public host name (EHLO in direct delivery, SPF advice).
+    #[arg(long)]
+    pub public_host: Option<String>,
+    /// DKIM selector base: keys are published as SELECTOR-rsa and SELECTOR-ed25519.
+    #[arg(long, default_value = "trygg")]
+    pub dkim_selector: String,
+    /// How long temporary delivery failures are retried: a number with s, m, h or d
+    /// (e.g. 5d, 36h).
+    #[arg(long, default_value = "5d")]
+    pub retry_period: String,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

@@ -77,8 +77,20 @@ fn run(cli: Cli) -> Result<()> {
                     })
                 }
             };
+            // outbound: delivery mode, TLS, retry period, DKIM selector
+            let outbound = settings::OutboundSettings {
+                mode: settings::DeliveryMode::parse(&a.delivery)?,
+                direct_tls: settings::DirectTls::parse(&a.direct_tls)?,
+                retry_period_ms: settings::parse_period_ms(&a.retry_period)?,
+                public_host: a.public_host.clone(),
+            }
+            .validated()?;
+            let out_setup = settings::OutboundSetup {
+                outbound: Some(outbound),
+                dkim_selector: Some(a.dkim_selector.clone()),
+            };
             let app = App::open(&a.data.data, Arc::new(SystemClock))?;
-            settings::run_setup(
+            settings::run_setup_with(
                 &app,
                 SetupInput {
                     org_name: a.org,
@@ -87,6 +99,7 @@ fn run(cli: Cli) -> Result<()> {
                     mailboxes: a.mailboxes,
                     relay,
                 },
+                out_setup,
             )?;
             if a.json {
                 println!("{}", serde_json::json!({"ok": true, "data": a.data.data}));

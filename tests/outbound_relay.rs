@@ -134,6 +134,11 @@ fn start_sink(port: u16, out: &Path, mode: &str, tls: &Path) -> Proc {
 
 /// `trygg setup` with the relay 127.0.0.1:`relay_port` in TLS mode `tls`.
 fn setup(root: &Path, data: &Path, relay_port: u16, tls: &str) {
+    setup_with(root, data, relay_port, tls, &[]);
+}
+
+/// [`setup`] with extra `trygg setup` flags.
+fn setup_with(root: &Path, data: &Path, relay_port: u16, tls: &str, extra: &[&str]) {
     let pw = root.join("admin.pw");
     std::fs::write(&pw, "Correct-Horse-Battery-9\n").expect("write password file");
     let out = Command::new(env!("CARGO_BIN_EXE_trygg"))
@@ -150,6 +155,7 @@ fn setup(root: &Path, data: &Path, relay_port: u16, tls: &str) {
             "--relay-tls",
             tls,
         ])
+        .args(extra)
         .env("TRYGG_LOG", "warn")
         .stdin(Stdio::null())
         .output()
@@ -354,16 +360,35 @@ fn required_tls_delivers_over_starttls_with_verified_certificate() {
         .expect("outgoing article");
     let stored = trygg::helpdesk::tickets::raw_message(&app, ticket, out_article.id).expect("raw");
     // Unchanged, except that SMTP ends the last line with CRLF (RFC 5321 §4.1.1.4) when
-    // the stored message lacks one.
+    // the stored message lacks one, and the DKIM-Signature headers added at delivery time
+    // (one rsa-sha256, one ed25519-sha256) in front.
     let mut expected = stored.clone();
     if !expected.ends_with(b"\r\n") {
         expected.extend_from_slice(b"\r\n");
     }
     assert!(
-        bytes == expected,
+        bytes.ends_with(&expected),
         "the relay did not receive the stored message unchanged:\n--- stored\n{}\n--- received\n{}",
         String::from_utf8_lossy(&stored),
         String::from_utf8_lossy(&bytes)
+    );
+    let prefix = String::from_utf8_lossy(&bytes[..bytes.len() - expected.len()]).into_owned();
+    let fields: Vec<&str> = prefix
+        .split("\r\n")
+        .filter(|l| !l.is_empty() && !l.starts_with([' ', '\t']))
+        .collect();
+    assert_eq!(
+        fields.len(),
+        2,
+        "two DKIM-Signature fields in front: {prefix}"
+    );
+    assert!(
+        fields.iter().all(|f| f.starts_with("DKIM-Signature:")),
+        "{prefix}"
+    );
+    assert!(
+        prefix.contains("a=rsa-sha256") && prefix.contains("a=ed25519-sha256"),
+        "{prefix}"
     );
     let queued = app
         .store
@@ -392,7 +417,7 @@ fn required_tls_never_sends_in_clear_to_a_relay_without_starttls() {
     let v = wait_for(Duration::from_secs(15), || {
         let v = show(&data, ticket);
         let (state, detail) = out_delivery(&v);
-        (state == "queued" && detail.contains("TLS")).then_some(v)
+        (state == "deferred" && detail.contains("TLS")).then_some(v)
     })
     .unwrap_or_else(|| {
         panic!(
@@ -405,7 +430,7 @@ fn required_tls_never_sends_in_clear_to_a_relay_without_starttls() {
     assert!(detail.contains("STARTTLS"), "{detail}");
     std::thread::sleep(Duration::from_secs(2));
     let (state, _) = out_delivery(&show(&data, ticket));
-    assert_eq!(state, "queued", "the mail must wait, not fail");
+    assert_eq!(state, "deferred", "the mail must wait, not fail");
     assert!(
         received(&out).is_empty(),
         "mail went out in clear text:\n{}",
@@ -428,7 +453,7 @@ fn opportunistic_tls_does_not_fall_back_to_clear_text_when_starttls_fails() {
 
     wait_for(Duration::from_secs(15), || {
         let (state, detail) = out_delivery(&show(&data, ticket));
-        (state == "queued" && detail.contains("454")).then_some(())
+        (state == "deferred" && detail.contains("454")).then_some(())
     })
     .unwrap_or_else(|| {
         panic!(
@@ -458,7 +483,7 @@ fn queued_mail_survives_a_crash_and_goes_out_after_restart() {
     let mut first = start_server(root, &data, Some(&tls.join("ca.crt")), "c1");
     wait_for(Duration::from_secs(15), || {
         let (state, detail) = out_delivery(&show(&data, ticket));
-        (state == "queued" && detail.contains("connect")).then_some(())
+        (state == "deferred" && detail.contains("connect")).then_some(())
     })
     .unwrap_or_else(|| {
         panic!(
@@ -505,7 +530,7 @@ fn untrusted_relay_certificate_keeps_the_mail_queued() {
 
     wait_for(Duration::from_secs(15), || {
         let (state, detail) = out_delivery(&show(&data, ticket));
-        (state == "queued" && detail.contains("certificate")).then_some(())
+        (state == "deferred" && detail.contains("certificate")).then_some(())
     })
     .unwrap_or_else(|| {
         panic!(
@@ -518,5 +543,61 @@ fn untrusted_relay_certificate_keeps_the_mail_queued() {
         received(&out).is_empty(),
         "mail went to a relay with an untrusted certificate:\n{}",
         sink.log_tail()
+    );
+}
+
+#[test]
+#[ignore = "interop: needs aiosmtpd; run by .ci/run"]
+fn required_tls_to_a_relay_refusing_starttls_waits_then_fails_after_the_retry_period() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let root = t.path();
+    let (data, out, tls) = (root.join("data"), root.join("sink"), root.join("tls"));
+    mkcerts(&tls);
+    let port = free_port();
+    // The sink advertises STARTTLS but answers it 454: trygg must neither fall back to
+    // clear text nor give up before the retry period (3 s here, 5 days by default).
+    let sink = start_sink(port, &out, "refuse", &tls);
+    setup_with(root, &data, port, "required", &["--retry-period", "3s"]);
+    let ticket = queue_reply(&data);
+    let server = start_server(root, &data, Some(&tls.join("ca.crt")), "f");
+
+    let deferred = wait_for(Duration::from_secs(15), || {
+        let (state, detail) = out_delivery(&show(&data, ticket));
+        (state == "deferred" && detail.contains("454")).then_some(detail)
+    });
+    let failed = wait_for(Duration::from_secs(20), || {
+        let (state, detail) = out_delivery(&show(&data, ticket));
+        (state == "failed").then_some(detail)
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "not failed after the retry period: {}\nserver:\n{}",
+            show(&data, ticket),
+            server.log_tail()
+        )
+    });
+    // Either state may be missed by polling if attempts are fast; the final reason must
+    // name the period and the TLS refusal.
+    if let Some(d) = deferred {
+        assert!(d.contains("not sending in clear text"), "{d}");
+    }
+    assert!(failed.contains("gave up after"), "{failed}");
+    assert!(failed.contains("3 s"), "{failed}");
+    assert!(failed.contains("454"), "{failed}");
+    assert!(
+        received(&out).is_empty(),
+        "mail went out in clear text:\n{}",
+        sink.log_tail()
+    );
+    let app_queue = {
+        drop(server);
+        let app = App::open(&data, Arc::new(SystemClock)).expect("reopen store");
+        app.store
+            .read(trygg::mail::outbound::queue::all)
+            .expect("queue")
+    };
+    assert!(
+        app_queue.is_empty(),
+        "failed mail left in the queue: {app_queue:?}"
     );
 }

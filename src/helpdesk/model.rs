@@ -90,8 +90,30 @@ pub enum Delivery {
     },
     /// Accepted by the next hop; `reply` is its final SMTP answer. `at_ms` Unix ms.
     Sent { at_ms: i64, reply: String },
-    /// Given up; `reason` says why.
+    /// Given up; `reason` says why (a permanent reply, the retry period ran out, or an
+    /// admin cancelled it).
     Failed { at_ms: i64, reason: String },
+    /// Waiting in the outbound queue after `attempts` temporary failures (4yz reply,
+    /// timeout, DNS or TLS failure); `last_error` of the last one; the next attempt at
+    /// `next_attempt_ms` (Unix ms). Appended last: stored variants keep their index.
+    Deferred {
+        attempts: u32,
+        last_error: String,
+        next_attempt_ms: i64,
+    },
+}
+
+impl Delivery {
+    /// Stable lower-case name for the JSON API, CLI and CSS: `queued`, `sent`, `failed`,
+    /// `deferred`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Delivery::Queued { .. } => "queued",
+            Delivery::Sent { .. } => "sent",
+            Delivery::Failed { .. } => "failed",
+            Delivery::Deferred { .. } => "deferred",
+        }
+    }
 }
 
 /// One message in a ticket's thread.

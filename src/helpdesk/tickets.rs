@@ -117,6 +117,10 @@ fn article_view(a: &Article) -> ArticleView {
         Some(Delivery::Queued { last_error, .. }) => (Some("queued".into()), last_error.clone()),
         Some(Delivery::Sent { reply, .. }) => (Some("sent".into()), Some(reply.clone())),
         Some(Delivery::Failed { reason, .. }) => (Some("failed".into()), Some(reason.clone())),
+        // outbound: retried after temporary failures
+        Some(Delivery::Deferred { last_error, .. }) => {
+            (Some("deferred".into()), Some(last_error.clone()))
+        }
     };
     ArticleView {
         id: a.id,

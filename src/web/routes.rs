@@ -48,6 +48,13 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["tickets", n, "articles", id, "attachments", i] if get => {
             attachment(app, req, n, id, i).await
         }
+        // outbound: the admin's mail delivery page
+        ["admin", "mail"] if get => mail_delivery_page(app, req, None, None).await,
+        ["admin", "mail", "settings"] if post => mail_delivery_settings(app, req, uri).await,
+        ["admin", "mail", "dkim"] if post => mail_delivery_dkim(app, req, uri).await,
+        ["admin", "mail", "queue", id, action] if post => {
+            mail_delivery_queue(app, req, uri, id, action).await
+        }
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
@@ -220,6 +227,11 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         relay: req.fs("relay").trim().to_string(),
         relay_tls: req.fs("relay_tls"),
         relay_user: req.fs("relay_user"),
+        // outbound
+        delivery_mode: req.fs("delivery_mode"),
+        direct_tls: req.fs("direct_tls"),
+        dkim_selector: req.fs("dkim_selector").trim().to_string(),
+        public_host: req.fs("public_host").trim().to_string(),
     };
     let rerender = |msg: &str| {
         http::html(
@@ -264,7 +276,26 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         mailboxes: vec![form.mailboxes.clone()],
         relay,
     };
-    match blocking(app, move |a| settings::run_setup(a, input)).await {
+    // outbound: delivery mode, direct TLS, public host, DKIM selector
+    let outbound = (|| {
+        let mut o = settings::OutboundSettings::default();
+        if !form.delivery_mode.is_empty() {
+            o.mode = settings::DeliveryMode::parse(&form.delivery_mode)?;
+        }
+        if !form.direct_tls.is_empty() {
+            o.direct_tls = settings::DirectTls::parse(&form.direct_tls)?;
+        }
+        o.public_host = Some(form.public_host.clone()).filter(|h| !h.is_empty());
+        o.validated()
+    })();
+    let out_setup = match outbound {
+        Ok(o) => settings::OutboundSetup {
+            outbound: Some(o),
+            dkim_selector: Some(form.dkim_selector.clone()).filter(|s| !s.is_empty()),
+        },
+        Err(e) => return rerender(&e.message),
+    };
+    match blocking(app, move |a| settings::run_setup_with(a, input, out_setup)).await {
         Ok(()) => {
             if let Ok(mut t) = app.setup_token.lock() {
                 *t = None;
@@ -512,6 +543,176 @@ async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Re
                 HeaderValue::from_static("private, no-store"),
             );
             r
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+// ---- outbound: the admin's mail delivery page ---------------------------------------------
+
+/// The signed-in session if its user is an administrator; else the answer to give
+/// (sign-in redirect, or 403).
+async fn require_admin<'a>(app: &Arc<App>, req: &'a Req) -> Result<&'a Session, Resp> {
+    let Some(session) = session_of(req) else {
+        return Err(to_login(req));
+    };
+    let who = session.user.clone();
+    match blocking(app, move |a| {
+        a.store.read(|r| crate::auth::find_user(r, &who))
+    })
+    .await
+    {
+        Ok(Some(u)) if u.role == crate::auth::Role::Admin && !u.disabled => Ok(session),
+        Ok(_) => Err(pages::message_page(
+            req,
+            StatusCode::FORBIDDEN,
+            t(req.lang, Key::ForbiddenTitle),
+            t(req.lang, Key::ForbiddenText),
+        )),
+        Err(e) => Err(pages::error_page(req, &e)),
+    }
+}
+
+async fn mail_delivery_page(
+    app: &Arc<App>,
+    req: &Req,
+    status: Option<StatusCode>,
+    error: Option<&str>,
+) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let loaded = blocking(app, |a| {
+        let (s, out, keys, queue) = a.store.read(|r| {
+            Ok((
+                settings::load(r)?,
+                settings::load_outbound(r)?,
+                crate::mail::outbound::dkim::load(r)?,
+                crate::mail::outbound::queue::all(r)?,
+            ))
+        })?;
+        let s = s.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
+        let advice = crate::mail::outbound::dkim::dns_advice(
+            &s.mailboxes,
+            keys.as_ref(),
+            out.mode == settings::DeliveryMode::Direct,
+            out.public_host.as_deref(),
+        )?;
+        Ok((s, out, keys, queue, advice))
+    })
+    .await;
+    match loaded {
+        Ok((s, out, keys, queue, advice)) => {
+            let notice = (req.q("saved") == Some("1")).then(|| t(req.lang, Key::Saved));
+            let page = pages::mail_delivery::render(
+                req,
+                &pages::mail_delivery::MailDeliveryPage {
+                    relay: s.relay.as_ref(),
+                    outbound: &out,
+                    dkim: keys.as_ref(),
+                    advice: &advice,
+                    queue: &queue,
+                    csrf: &session.csrf,
+                    notice,
+                    error,
+                },
+            );
+            http::html(status.unwrap_or(StatusCode::OK), page)
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let form = settings::DeliveryForm {
+        mode: req.fs("mode"),
+        relay: req.fs("relay"),
+        relay_tls: req.fs("relay_tls"),
+        relay_user: req.fs("relay_user"),
+        relay_password: req.fs("relay_password"),
+        direct_tls: req.fs("direct_tls"),
+        public_host: req.fs("public_host"),
+        retry_hours: req.fs("retry_hours"),
+    };
+    let who = session.user.clone();
+    match blocking(app, move |a| settings::update_delivery(a, &form)).await {
+        Ok(()) => {
+            tracing::info!(user = %who, "mail delivery settings changed");
+            app.outbound_wakeup.notify_one();
+            http::redirect("/admin/mail?saved=1")
+        }
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            mail_delivery_page(app, req, Some(StatusCode::BAD_REQUEST), Some(&e.message)).await
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let selector = req.fs("selector");
+    let who = session.user.clone();
+    match blocking(app, move |a| {
+        crate::mail::outbound::dkim::regenerate(a, &selector)
+    })
+    .await
+    {
+        Ok(k) => {
+            tracing::info!(user = %who, selector = %k.selector, "new DKIM keys generated");
+            http::redirect("/admin/mail?saved=1#dns-records")
+        }
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            mail_delivery_page(app, req, Some(StatusCode::BAD_REQUEST), Some(&e.message)).await
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn mail_delivery_queue(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let Some(id) = parse_number(id) else {
+        return pages::not_found(req);
+    };
+    let who = session.user.clone();
+    let result = match action {
+        "retry" => {
+            blocking(app, move |a| {
+                crate::mail::outbound::queue::admin_retry(a, id)
+            })
+            .await
+        }
+        "cancel" => {
+            blocking(app, move |a| {
+                crate::mail::outbound::queue::admin_cancel(a, id, &who)
+            })
+            .await
+        }
+        _ => return pages::not_found(req),
+    };
+    match result {
+        Ok(()) => {
+            tracing::info!(user = %session.user, item = id, action, "outbound queue action");
+            http::redirect("/admin/mail?saved=1#outbound-queue")
         }
         Err(e) => pages::error_page(req, &e),
     }

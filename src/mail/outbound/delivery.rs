@@ -187,6 +187,21 @@ pub async fn deliver(
     raw: &[u8],
     opts: &DeliveryOptions,
 ) -> Result<String, DeliveryError> {
+    deliver_to(relay, "relay", None, mail_from, rcpt_to, raw, opts).await
+}
+
+/// [`deliver`] to any SMTP server: `hop` names it (host for TLS, port, TLS policy,
+/// credentials), `label` says what it is in messages (`relay`, `MX`), and `addrs`, when
+/// given, are its already resolved addresses.
+pub async fn deliver_to(
+    relay: &Relay,
+    label: &str,
+    addrs: Option<&[IpAddr]>,
+    mail_from: &str,
+    rcpt_to: &[String],
+    raw: &[u8],
+    opts: &DeliveryOptions,
+) -> Result<String, DeliveryError> {
     check_address("sender", mail_from, true)?;
     if rcpt_to.is_empty() {
         return Err(DeliveryError::permanent("the message has no recipient"));
@@ -198,19 +213,17 @@ pub async fn deliver(
         .helo_name
         .clone()
         .unwrap_or_else(|| helo_name_for(mail_from));
-    let relay_name = format!("{}:{}", relay.host, relay.port);
+    let relay_name = format!("{label} {}:{}", relay.host, relay.port);
 
-    let mut client = connect(relay, opts).await?;
+    let mut client = connect(relay, &relay_name, addrs, opts).await?;
     client.timeout = opts.command_timeout;
     let greeting = tokio::time::timeout(opts.command_timeout, client.read())
         .await
-        .map_err(|_| {
-            DeliveryError::temporary(format!("relay {relay_name}: no greeting (timeout)"))
-        })?
+        .map_err(|_| DeliveryError::temporary(format!("{relay_name}: no greeting (timeout)")))?
         .map_err(|e| session_error(&relay_name, "the greeting", e))?;
     if !(200..300).contains(&greeting.code) {
         return Err(DeliveryError::temporary(format!(
-            "relay {relay_name} refused the session: {}",
+            "{relay_name} refused the session: {}",
             reply_text(&greeting)
         )));
     }
@@ -225,7 +238,7 @@ pub async fn deliver(
         RelayTls::Required => {
             quit(client).await;
             return Err(DeliveryError::temporary(format!(
-                "relay {relay_name} does not offer STARTTLS (RFC 3207) and the relay TLS mode \
+                "{relay_name} does not offer STARTTLS (RFC 3207) and the TLS mode \
                  is 'required': the mail stays queued rather than going out unencrypted"
             )));
         }
@@ -246,7 +259,7 @@ pub async fn deliver(
             Some(e) => e,
             None => {
                 return Err(DeliveryError::temporary(format!(
-                    "relay {relay_name} refused EHLO after STARTTLS"
+                    "{relay_name} refused EHLO after STARTTLS"
                 )));
             }
         };
@@ -298,20 +311,20 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     if let (Some(user), Some(password)) = (&relay.username, &relay.password) {
         if !encrypted && relay.tls != RelayTls::None {
             return Err(DeliveryError::temporary(format!(
-                "relay {relay_name} offers no STARTTLS: the password is not sent in clear \
+                "{relay_name} offers no STARTTLS: the password is not sent in clear \
                  (set the relay TLS mode to 'none' only for a relay on a trusted network)"
             )));
         }
         let Some(ehlo) = ehlo else {
             return Err(DeliveryError::temporary(format!(
-                "relay {relay_name} does not speak ESMTP, so AUTH is impossible"
+                "{relay_name} does not speak ESMTP, so AUTH is impossible"
             )));
         };
         let mut caps = ehlo.clone();
         caps.auth_mechanisms &= AUTH_PLAIN | AUTH_LOGIN;
         if caps.auth_mechanisms == 0 {
             return Err(DeliveryError::temporary(format!(
-                "relay {relay_name} offers neither AUTH PLAIN nor AUTH LOGIN"
+                "{relay_name} offers neither AUTH PLAIN nor AUTH LOGIN"
             )));
         }
         let creds = mail_send::Credentials::new(user.clone(), password.clone());
@@ -321,7 +334,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             .map_err(|e| match e {
                 mail_send::Error::AuthenticationFailed(r)
                 | mail_send::Error::UnexpectedReply(r) => DeliveryError::temporary(format!(
-                    "relay {relay_name} refused the login of {user:?}: {}",
+                    "{relay_name} refused the login of {user:?}: {}",
                     reply_text(&r)
                 )),
                 other => session_error(relay_name, "AUTH", other),
@@ -335,7 +348,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
         if e.has_capability(EXT_SIZE) {
             if e.size > 0 && raw.len() > e.size {
                 return Err(DeliveryError::permanent(format!(
-                    "the message ({} bytes) is larger than relay {relay_name} accepts ({} bytes)",
+                    "the message ({} bytes) is larger than {relay_name} accepts ({} bytes)",
                     raw.len(),
                     e.size
                 )));
@@ -383,7 +396,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             .join("; ");
         return Err(DeliveryError {
             permanent,
-            message: format!("relay {relay_name} refused RCPT TO: {what}"),
+            message: format!("{relay_name} refused RCPT TO: {what}"),
         });
     }
     let r = command(client, "DATA\r\n".to_string(), relay_name, "DATA").await?;
@@ -396,9 +409,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     })
     .await
     .map_err(|_| {
-        DeliveryError::temporary(format!(
-            "relay {relay_name}: timeout while sending the message"
-        ))
+        DeliveryError::temporary(format!("{relay_name}: timeout while sending the message"))
     })?
     .map_err(|e| session_error(relay_name, "the end of DATA", e))?;
     if (200..300).contains(&end.code) {
@@ -439,9 +450,14 @@ fn dot_stuff(raw: &[u8]) -> Vec<u8> {
 /// Resolves the relay and connects to the first address that answers.
 async fn connect(
     relay: &Relay,
+    relay_name: &str,
+    known: Option<&[IpAddr]>,
     opts: &DeliveryOptions,
 ) -> Result<SmtpClient<TcpStream>, DeliveryError> {
-    let addrs = resolve(&relay.host, opts.connect_timeout).await?;
+    let addrs = match known {
+        Some(a) => a.to_vec(),
+        None => resolve(&relay.host, opts.connect_timeout).await?,
+    };
     let mut errors = Vec::new();
     for ip in addrs.into_iter().take(4) {
         let addr = SocketAddr::new(ip, relay.port);
@@ -452,16 +468,15 @@ async fn connect(
         }
     }
     Err(DeliveryError::temporary(format!(
-        "cannot connect to relay {}:{} ({})",
-        relay.host,
-        relay.port,
+        "cannot connect to {relay_name} ({})",
         errors.join("; ")
     )))
 }
 
 /// Addresses of `host` without the libc resolver: an IP literal (brackets allowed) as is,
 /// `localhost` as 127.0.0.1 then ::1, any other name through hickory-resolver with the
-/// system's `/etc/hosts` and `/etc/resolv.conf` (A and AAAA records).
+/// system's `/etc/hosts` and `/etc/resolv.conf`, or [`super::mx::DNS_SERVER_ENV`] (A and
+/// AAAA records).
 pub async fn resolve(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, DeliveryError> {
     let h = host.trim().trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = h.parse::<IpAddr>() {
@@ -474,20 +489,23 @@ pub async fn resolve(host: &str, timeout: Duration) -> Result<Vec<IpAddr>, Deliv
             IpAddr::V6(Ipv6Addr::LOCALHOST),
         ]);
     }
-    let mut builder = hickory_resolver::TokioResolver::builder_tokio().map_err(|e| {
-        DeliveryError::temporary(format!(
-            "cannot resolve relay {h}: no DNS configuration (/etc/resolv.conf): {e}"
-        ))
-    })?;
-    builder.options_mut().use_hosts_file = hickory_resolver::config::ResolveHosts::Always;
-    let resolver = builder.build().map_err(|e| {
-        DeliveryError::temporary(format!("cannot resolve relay {h}: resolver setup: {e}"))
-    })?;
-    let lookup = tokio::time::timeout(timeout, resolver.lookup_ip(lower.as_str()))
+    // Same resolver as direct delivery (system configuration with /etc/hosts, or
+    // TRYGG_DNS_SERVER), built with our TLS settings, not the platform store.
+    let dns = super::mx::HickoryDns::new(timeout)
+        .map_err(|e| DeliveryError::temporary(format!("cannot resolve relay {h}: {e}")))?;
+    let answer = tokio::time::timeout(timeout, super::mx::Dns::ips(&dns, &lower))
         .await
         .map_err(|_| DeliveryError::temporary(format!("cannot resolve relay {h}: timeout")))?
         .map_err(|e| DeliveryError::temporary(format!("cannot resolve relay {h}: {e}")))?;
-    let ips: Vec<IpAddr> = lookup.iter().collect();
+    let ips: Vec<IpAddr> = match answer {
+        super::mx::Answer::Records(ips) => ips,
+        super::mx::Answer::NoRecords => Vec::new(),
+        super::mx::Answer::NoSuchDomain => {
+            return Err(DeliveryError::temporary(format!(
+                "cannot resolve relay {h}: no such domain (NXDOMAIN)"
+            )));
+        }
+    };
     if ips.is_empty() {
         return Err(DeliveryError::temporary(format!(
             "cannot resolve relay {h}: no A or AAAA record"
@@ -511,13 +529,13 @@ async fn say_hello<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(None)
             } else {
                 Err(DeliveryError::temporary(format!(
-                    "relay {relay_name} refused EHLO and HELO: {}",
+                    "{relay_name} refused EHLO and HELO: {}",
                     reply_text(&r)
                 )))
             }
         }
         Err(mail_send::Error::UnexpectedReply(r)) => Err(DeliveryError::temporary(format!(
-            "relay {relay_name} refused EHLO: {}",
+            "{relay_name} refused EHLO: {}",
             reply_text(&r)
         ))),
         Err(e) => Err(session_error(relay_name, "EHLO", e)),
@@ -548,7 +566,7 @@ async fn quit<S: AsyncRead + AsyncWrite + Unpin>(mut client: SmtpClient<S>) {
 fn transaction_error(relay_name: &str, what: &str, r: &Response<String>) -> DeliveryError {
     DeliveryError {
         permanent: (500..600).contains(&r.code),
-        message: format!("relay {relay_name} refused {what}: {}", reply_text(r)),
+        message: format!("{relay_name} refused {what}: {}", reply_text(r)),
     }
 }
 
@@ -560,7 +578,7 @@ fn session_error(relay_name: &str, what: &str, e: mail_send::Error) -> DeliveryE
         mail_send::Error::UnparseableReply => "connection closed or unparseable reply".to_string(),
         other => other.to_string(),
     };
-    DeliveryError::temporary(format!("relay {relay_name}, {what}: {detail}"))
+    DeliveryError::temporary(format!("{relay_name}, {what}: {detail}"))
 }
 
 /// A failed STARTTLS (refused or handshake failure): temporary, never a fallback.
@@ -573,7 +591,7 @@ fn tls_error(relay_name: &str, e: mail_send::Error) -> DeliveryError {
         other => format!("TLS handshake failed: {other}"),
     };
     DeliveryError::temporary(format!(
-        "relay {relay_name}: {detail} (not sending in clear text)"
+        "{relay_name}: {detail} (not sending in clear text)"
     ))
 }
 
@@ -614,6 +632,187 @@ fn helo_name_for(mail_from: &str) -> String {
         })
         .unwrap_or_else(|| "localhost".to_string())
 }
+
+// ---- direct delivery (MX) ----------------------------------------------------------------
+
+/// What [`deliver_direct`] achieved: the recipients whose mail host accepted the message
+/// (with that host's reply), and the first failure, if any (the remaining recipients).
+#[derive(Debug, Default)]
+pub struct DirectOutcome {
+    /// `(recipient, final reply)` for each accepted recipient.
+    pub delivered: Vec<(String, String)>,
+    /// Why the rest was not delivered; `None` when everything went out.
+    pub error: Option<DeliveryError>,
+}
+
+/// Delivers `raw` directly to the mail hosts of each recipient domain (one transaction per
+/// domain), trying the hosts of a domain in MX order ([`super::mx::mail_hosts`]) until one
+/// accepts or refuses permanently. `tls` is the policy at each host, with the certificate
+/// check of `opts.tls` (unverified for opportunistic, verified for required; see
+/// [`crate::helpdesk::settings::DirectTls`]). Stops at the first domain that fails.
+pub async fn deliver_direct(
+    dns: &impl super::mx::Dns,
+    tls: RelayTls,
+    port: u16,
+    mail_from: &str,
+    rcpt_to: &[String],
+    raw: &[u8],
+    opts: &DeliveryOptions,
+) -> DirectOutcome {
+    let mut out = DirectOutcome::default();
+    if rcpt_to.is_empty() {
+        out.error = Some(DeliveryError::permanent("the message has no recipient"));
+        return out;
+    }
+    // Group by domain, keeping the order of first appearance.
+    let mut groups: Vec<(String, Vec<String>)> = Vec::new();
+    for r in rcpt_to {
+        let domain = r.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+        let domain = domain.trim_matches(['[', ']']).to_ascii_lowercase();
+        match groups.iter_mut().find(|(d, _)| *d == domain) {
+            Some((_, v)) => v.push(r.clone()),
+            None => groups.push((domain, vec![r.clone()])),
+        }
+    }
+    for (domain, rcpts) in groups {
+        match deliver_domain(dns, tls, port, &domain, mail_from, &rcpts, raw, opts).await {
+            Ok(reply) => out
+                .delivered
+                .extend(rcpts.into_iter().map(|r| (r, reply.clone()))),
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        }
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn deliver_domain(
+    dns: &impl super::mx::Dns,
+    tls: RelayTls,
+    port: u16,
+    domain: &str,
+    mail_from: &str,
+    rcpts: &[String],
+    raw: &[u8],
+    opts: &DeliveryOptions,
+) -> Result<String, DeliveryError> {
+    let hosts = tokio::time::timeout(opts.connect_timeout * 2, super::mx::mail_hosts(dns, domain))
+        .await
+        .map_err(|_| {
+            DeliveryError::temporary(format!("DNS lookup of the MX of {domain} timed out"))
+        })?
+        .map_err(|e| DeliveryError {
+            permanent: e.permanent,
+            message: e.message,
+        })?;
+    let mut errors = Vec::new();
+    for h in hosts {
+        let addrs =
+            match tokio::time::timeout(opts.connect_timeout, super::mx::host_addrs(dns, &h.name))
+                .await
+            {
+                Ok(Ok(a)) => a,
+                Ok(Err(e)) => {
+                    errors.push(format!("MX {} (preference {}): {e}", h.name, h.preference));
+                    continue;
+                }
+                Err(_) => {
+                    errors.push(format!("MX {}: address lookup timed out", h.name));
+                    continue;
+                }
+            };
+        let hop = Relay {
+            host: h.name.clone(),
+            port,
+            tls,
+            username: None,
+            password: None,
+        };
+        match deliver_to(&hop, "MX", Some(&addrs), mail_from, rcpts, raw, opts).await {
+            Ok(reply) => return Ok(format!("{reply} (MX {})", h.name)),
+            Err(e) if e.permanent => return Err(e),
+            Err(e) => errors.push(e.message),
+        }
+    }
+    Err(DeliveryError::temporary(format!(
+        "no mail host of {domain} took the message: {}",
+        errors.join("; ")
+    )))
+}
+
+/// A client configuration for opportunistic TLS to MX hosts (RFC 7435): encrypts, checks
+/// the handshake signatures, but accepts any certificate, as MTAs do by default.
+pub fn unverified_tls_config() -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = Arc::new(AnyCertificate(provider.clone()));
+    let builder =
+        match ClientConfig::builder_with_provider(provider).with_safe_default_protocol_versions() {
+            Ok(b) => b,
+            // ring supports the default versions; fall back to the process default.
+            Err(_) => ClientConfig::builder(),
+        };
+    Arc::new(
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(verifier)
+            .with_no_client_auth(),
+    )
+}
+
+/// Accepts any server certificate (see [`unverified_tls_config`]); signatures are still
+/// verified so the session key is bound to the presented certificate.
+#[derive(Debug)]
+struct AnyCertificate(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls_pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+// ---- end direct delivery -----------------------------------------------------------------
 
 #[cfg(test)]
 mod tests {

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::helpdesk::model::{Article, Delivery};
 use crate::store::codec::{be, be2};
 use crate::store::{Reader, Table, WriteTx};
 
@@ -25,7 +26,10 @@ pub struct OutboundItem {
     pub next_attempt_ms: i64,
     /// Unix ms.
     pub created_ms: i64,
-    /// Unix ms after which temporary failures become permanent.
+    /// Unix ms after which temporary failures become permanent, as set when queued. The
+    /// worker uses `created_ms` + the current retry period setting instead
+    /// ([`crate::helpdesk::settings::OutboundSettings::retry_period_ms`]), so a changed
+    /// setting applies to waiting mail too.
     pub expires_ms: i64,
     pub last_error: Option<String>,
 }
@@ -87,4 +91,84 @@ pub fn all(r: &impl Reader) -> Result<Vec<OutboundItem>> {
         .into_iter()
         .map(|(_, v)| crate::store::codec::decode(&v))
         .collect()
+}
+
+// ---- admin actions (outbound queue view) ---------------------------------------------------
+
+/// Updates the outgoing article's delivery state (skipped if the article was erased).
+pub fn set_article_delivery(
+    tx: &mut WriteTx,
+    ticket: u64,
+    article: u64,
+    d: Delivery,
+) -> Result<()> {
+    let key = be2(ticket, article);
+    let Some(mut a) = tx.get_rec::<Article>(Table::Articles, &key)? else {
+        return Ok(());
+    };
+    a.delivery = Some(d);
+    tx.put_rec(Table::Articles, &key, &a)
+}
+
+/// Makes item `id` due at `now_ms` (the admin's "retry now"); the caller wakes the worker.
+/// Errors: `NotFound` when the item is no longer queued (sent, failed or cancelled).
+pub fn retry_now(tx: &mut WriteTx, id: u64, now_ms: i64) -> Result<()> {
+    let Some(item) = tx.get_rec::<OutboundItem>(Table::Outbound, &be(id))? else {
+        return Err(Error::not_found("this mail is no longer in the queue"));
+    };
+    let mut next = item.clone();
+    next.next_attempt_ms = now_ms;
+    reschedule(tx, &next, item.next_attempt_ms)?;
+    if item.attempts > 0 {
+        set_article_delivery(
+            tx,
+            item.ticket,
+            item.article,
+            Delivery::Deferred {
+                attempts: item.attempts,
+                last_error: item.last_error.clone().unwrap_or_default(),
+                next_attempt_ms: now_ms,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Takes item `id` out of the queue for good (the admin's "cancel"); its article becomes
+/// `Failed` naming `by`. Errors: `NotFound` when the item is no longer queued.
+pub fn cancel(tx: &mut WriteTx, id: u64, by: &str, now_ms: i64) -> Result<()> {
+    let Some(item) = tx.get_rec::<OutboundItem>(Table::Outbound, &be(id))? else {
+        return Err(Error::not_found("this mail is no longer in the queue"));
+    };
+    remove(tx, &item)?;
+    let mut reason = format!("cancelled by {by}");
+    if let Some(e) = &item.last_error {
+        reason.push_str(&format!(
+            " after {} attempts (last error: {e})",
+            item.attempts
+        ));
+    }
+    set_article_delivery(
+        tx,
+        item.ticket,
+        item.article,
+        Delivery::Failed {
+            at_ms: now_ms,
+            reason,
+        },
+    )
+}
+
+/// [`retry_now`] in its own transaction, then wakes the worker.
+pub fn admin_retry(app: &crate::app::App, id: u64) -> Result<()> {
+    let now = app.now_ms();
+    app.store.write(now, |tx| retry_now(tx, id, now))?;
+    app.outbound_wakeup.notify_one();
+    Ok(())
+}
+
+/// [`cancel`] in its own transaction; `by` is the admin's login.
+pub fn admin_cancel(app: &crate::app::App, id: u64, by: &str) -> Result<()> {
+    let now = app.now_ms();
+    app.store.write(now, |tx| cancel(tx, id, by, now))
 }

@@ -1,19 +1,24 @@
 //! The outbound delivery worker: one manager task that takes due items from the durable
-//! queue ([`super::queue`]), delivers them through the smarthost ([`super::delivery`]) with
-//! bounded concurrency, and records each outcome in one store write.
+//! queue ([`super::queue`]), signs them with DKIM ([`super::dkim`]), delivers them through
+//! the smarthost or directly to the recipients' MX hosts ([`super::delivery`],
+//! [`super::mx`]) with bounded concurrency, and records each outcome in one store write.
 //!
 //! When it runs: at start (so mail queued before a restart goes out at once), whenever
 //! [`App::outbound_wakeup`] is notified (a reply was committed), and when the earliest
 //! queued item falls due (re-checked at least every [`MAX_IDLE`]).
 //!
 //! Outcomes, per item:
-//! - accepted by the relay → removed from the queue; article `Delivery::Sent { reply }`;
+//! - accepted by the relay (or every recipient's mail host) → removed from the queue;
+//!   article `Delivery::Sent { reply }`;
 //! - temporary failure (4yz reply, connect/DNS failure, timeout, STARTTLS required but not
 //!   offered or failed, no smarthost configured) → `attempts + 1`, `last_error`, next try
 //!   after an exponential back-off (base [`DEFAULT_RETRY_BASE_MS`] = 1 min, doubling,
-//!   capped at [`MAX_BACKOFF_MS`] = 1 h); article `Delivery::Queued { attempts, last_error }`;
-//! - permanent failure (5yz reply to MAIL/RCPT/DATA, RFC 5321 §4.2.1), or a temporary one
-//!   after the item's `expires_ms` → removed; article `Delivery::Failed { reason }`.
+//!   capped at [`MAX_BACKOFF_MS`] = 1 h); article
+//!   `Delivery::Deferred { attempts, last_error, next_attempt_ms }`;
+//! - permanent failure (5yz reply to MAIL/RCPT/DATA, RFC 5321 §4.2.1; null MX, RFC 7505;
+//!   NXDOMAIN), or a temporary one once the retry period (runtime setting, default 5 days,
+//!   counted from when the mail was queued) is over → removed; article
+//!   `Delivery::Failed { reason }`.
 //!
 //! Delivery is at-least-once: if the process stops between the relay's acceptance and the
 //! commit of the outcome, the message is sent again after the restart.
@@ -24,13 +29,18 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use super::delivery::{self, DeliveryOptions};
+use super::dkim::DkimKeys;
+use super::mx::{self, HickoryDns};
 use super::queue::{self, OutboundItem};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::helpdesk::model::Delivery;
-use crate::helpdesk::settings::{self, Relay, RelayTls};
-use crate::store::codec::{be, be2};
-use crate::store::{Reader, Table, WriteTx};
+use crate::helpdesk::settings::{self, DeliveryMode, DirectTls, Relay, RelayTls};
+use crate::store::Table;
+use crate::store::codec::be;
+#[cfg(test)]
+use crate::store::codec::be2;
+use crate::store::{Reader, WriteTx};
 
 /// Environment variable: the first back-off step in milliseconds (default
 /// [`DEFAULT_RETRY_BASE_MS`], i.e. 60000 = 1 minute; then 2, 4, 8 … times that, capped at
@@ -127,28 +137,89 @@ enum Outcome {
     Permanent(String),
 }
 
+/// Where this round's mail goes, read once per batch from the settings.
+enum Route {
+    /// Through the smarthost.
+    Relay(Arc<Relay>),
+    /// Straight to the recipients' mail hosts.
+    Direct(DirectTls),
+    /// Relay mode without a smarthost: mail waits.
+    Nowhere,
+}
+
+/// Everything an attempt needs besides the item.
+struct Plan {
+    route: Route,
+    /// TLS settings for this route, or why they cannot be built (a temporary failure).
+    opts: std::result::Result<Arc<DeliveryOptions>, String>,
+    dkim: Option<Arc<DkimKeys>>,
+    retry_period_ms: i64,
+}
+
+/// Reads the settings and prepares this round's route.
+fn plan(app: &App) -> Result<Plan> {
+    let (s, out, dkim) = app.store.read(|r| {
+        Ok((
+            settings::load(r)?,
+            settings::load_outbound(r)?,
+            super::dkim::load(r)?,
+        ))
+    })?;
+    let route = match out.mode {
+        DeliveryMode::Direct => Route::Direct(out.direct_tls),
+        DeliveryMode::Relay => match s.and_then(|s| s.relay) {
+            Some(r) => Route::Relay(Arc::new(r)),
+            None => Route::Nowhere,
+        },
+    };
+    let opts = match &route {
+        Route::Nowhere => Err(NO_RELAY.to_string()),
+        // With TLS off, a broken extra CA file must not hold the mail back.
+        Route::Relay(r) => match delivery::relay_tls_config() {
+            Ok(tls) => Ok(DeliveryOptions::new(tls)),
+            Err(_) if r.tls == RelayTls::None => {
+                Ok(DeliveryOptions::new(delivery::empty_tls_config()))
+            }
+            Err(e) => Err(e),
+        },
+        Route::Direct(DirectTls::Required) => {
+            delivery::relay_tls_config().map(DeliveryOptions::new)
+        }
+        Route::Direct(DirectTls::Opportunistic) => {
+            Ok(DeliveryOptions::new(delivery::unverified_tls_config()))
+        }
+    };
+    let opts = opts.map(|mut o| {
+        if matches!(route, Route::Direct(_)) {
+            o.helo_name = out.public_host.clone();
+        }
+        Arc::new(o)
+    });
+    Ok(Plan {
+        route,
+        opts,
+        dkim: dkim.map(Arc::new),
+        retry_period_ms: out.retry_period_ms,
+    })
+}
+
 /// Delivers `items` (at most [`CONCURRENCY`] at once) and records each outcome. Returns
 /// `false` when a store error happened (the caller pauses).
 async fn process_batch(app: &Arc<App>, items: Vec<OutboundItem>, base: i64) -> bool {
-    let relay = match blocking(app, |a| a.store.read(settings::load)).await {
-        Ok(s) => s.and_then(|s| s.relay),
+    let plan = match blocking(app, plan).await {
+        Ok(p) => Arc::new(p),
         Err(e) => {
             tracing::error!("outbound: cannot read settings: {e}");
             return false;
         }
     };
-    let opts: std::result::Result<Arc<DeliveryOptions>, String> = match &relay {
-        // With TLS off, a broken extra CA file must not hold the mail back.
-        Some(r) => match delivery::relay_tls_config() {
-            Ok(tls) => Ok(Arc::new(DeliveryOptions::new(tls))),
-            Err(_) if r.tls == RelayTls::None => {
-                Ok(Arc::new(DeliveryOptions::new(delivery::empty_tls_config())))
-            }
-            Err(e) => Err(e),
-        },
-        None => Err(NO_RELAY.to_string()),
+    // One resolver per round (direct delivery only).
+    let dns = match &plan.route {
+        Route::Direct(_) => Some(Arc::new(
+            HickoryDns::new(Duration::from_secs(20)).map_err(|e| format!("DNS: {e}")),
+        )),
+        _ => None,
     };
-    let relay = relay.map(Arc::new);
     let mut ok = true;
     let mut pending = items.into_iter();
     let mut running: JoinSet<bool> = JoinSet::new();
@@ -156,9 +227,9 @@ async fn process_batch(app: &Arc<App>, items: Vec<OutboundItem>, base: i64) -> b
         while running.len() < CONCURRENCY {
             let Some(item) = pending.next() else { break };
             let app = app.clone();
-            let relay = relay.clone();
-            let opts = opts.clone();
-            running.spawn(async move { attempt(&app, item, relay, opts, base).await });
+            let plan = plan.clone();
+            let dns = dns.clone();
+            running.spawn(async move { attempt(&app, item, &plan, dns.as_deref(), base).await });
         }
         match running.join_next().await {
             Some(Ok(true)) => {}
@@ -173,12 +244,20 @@ async fn process_batch(app: &Arc<App>, items: Vec<OutboundItem>, base: i64) -> b
     ok
 }
 
-/// One item: load its bytes, deliver, record. Returns `false` on a store error.
+/// The domain of an address (the DKIM `d=`), lower case.
+fn domain_of(address: &str) -> Option<String> {
+    address
+        .rsplit_once('@')
+        .map(|(_, d)| d.trim().to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
+}
+
+/// One item: load its bytes, sign, deliver, record. Returns `false` on a store error.
 async fn attempt(
     app: &Arc<App>,
     item: OutboundItem,
-    relay: Option<Arc<Relay>>,
-    opts: std::result::Result<Arc<DeliveryOptions>, String>,
+    plan: &Plan,
+    dns: Option<&std::result::Result<HickoryDns, String>>,
     base: i64,
 ) -> bool {
     let sha = item.raw_sha256.clone();
@@ -193,18 +272,61 @@ async fn attempt(
             return false;
         }
     };
-    let outcome = match (raw, relay, opts) {
-        (None, _, _) => Outcome::Permanent(format!(
+    let mut done: Vec<String> = Vec::new();
+    let outcome = match (raw, &plan.opts) {
+        (None, _) => Outcome::Permanent(format!(
             "the message content ({}) is missing from the store",
             item.raw_sha256
         )),
-        (Some(_), None, _) => Outcome::Temporary(NO_RELAY.to_string()),
-        (Some(_), Some(_), Err(e)) => Outcome::Temporary(e),
-        (Some(raw), Some(relay), Ok(opts)) => {
-            match delivery::deliver(&relay, &item.mail_from, &item.rcpt_to, &raw, &opts).await {
-                Ok(reply) => Outcome::Sent(reply),
-                Err(e) if e.permanent => Outcome::Permanent(e.message),
-                Err(e) => Outcome::Temporary(e.message),
+        (Some(_), Err(e)) => Outcome::Temporary(e.clone()),
+        (Some(raw), Ok(opts)) => {
+            // DKIM at delivery time (see dkim.rs for why), for the sender's domain.
+            let signed = match (&plan.dkim, domain_of(&item.mail_from)) {
+                (Some(k), Some(d)) => super::dkim::sign(k, &d, &raw),
+                _ => Ok(raw),
+            };
+            match signed {
+                Err(e) => Outcome::Temporary(e),
+                Ok(msg) => match &plan.route {
+                    Route::Nowhere => Outcome::Temporary(NO_RELAY.to_string()),
+                    Route::Relay(relay) => {
+                        match delivery::deliver(relay, &item.mail_from, &item.rcpt_to, &msg, opts)
+                            .await
+                        {
+                            Ok(reply) => Outcome::Sent(reply),
+                            Err(e) if e.permanent => Outcome::Permanent(e.message),
+                            Err(e) => Outcome::Temporary(e.message),
+                        }
+                    }
+                    Route::Direct(tls) => match dns {
+                        Some(Ok(dns)) => {
+                            let policy = match tls {
+                                DirectTls::Opportunistic => RelayTls::Opportunistic,
+                                DirectTls::Required => RelayTls::Required,
+                            };
+                            let r = delivery::deliver_direct(
+                                dns,
+                                policy,
+                                mx::mx_port(),
+                                &item.mail_from,
+                                &item.rcpt_to,
+                                &msg,
+                                opts,
+                            )
+                            .await;
+                            let replies: Vec<String> =
+                                r.delivered.iter().map(|(_, reply)| reply.clone()).collect();
+                            done = r.delivered.into_iter().map(|(a, _)| a).collect();
+                            match r.error {
+                                None => Outcome::Sent(replies.join("; ")),
+                                Some(e) if e.permanent => Outcome::Permanent(e.message),
+                                Some(e) => Outcome::Temporary(e.message),
+                            }
+                        }
+                        Some(Err(e)) => Outcome::Temporary(e.clone()),
+                        None => Outcome::Temporary("DNS resolver missing".to_string()),
+                    },
+                },
             }
         }
     };
@@ -221,10 +343,12 @@ async fn attempt(
         ),
     }
     let id = item.id;
+    let period = plan.retry_period_ms;
     match blocking(app, move |a| {
         let now = a.now_ms();
-        a.store
-            .write(now, |tx| record(tx, &item, &outcome, now, base))
+        a.store.write(now, |tx| {
+            record(tx, &item, &outcome, &done, now, base, period)
+        })
     })
     .await
     {
@@ -240,19 +364,41 @@ async fn attempt(
 }
 
 /// Records `outcome` for `item` in the caller's (single) transaction: the queue entry and
-/// the article's delivery state change together.
+/// the article's delivery state change together. `done` lists recipients already accepted
+/// in this attempt (direct delivery to several domains); they are not tried again.
+/// Temporary failures become permanent once `created_ms + retry_period_ms` has passed.
 fn record(
     tx: &mut WriteTx,
     item: &OutboundItem,
     outcome: &Outcome,
+    done: &[String],
     now: i64,
     base: i64,
+    retry_period_ms: i64,
 ) -> Result<()> {
-    // The queue is the truth: if the item is gone (handled elsewhere), change nothing.
+    // The queue is the truth: if the item is gone (an admin cancelled it meanwhile),
+    // change nothing, except that mail which did go out is recorded as sent.
     let Some(current) = tx.get_rec::<OutboundItem>(Table::Outbound, &be(item.id))? else {
+        if let Outcome::Sent(reply) = outcome {
+            queue::set_article_delivery(
+                tx,
+                item.ticket,
+                item.article,
+                Delivery::Sent {
+                    at_ms: now,
+                    reply: reply.clone(),
+                },
+            )?;
+        }
         return Ok(());
     };
     let attempts = current.attempts.saturating_add(1);
+    let expires = current.created_ms.saturating_add(retry_period_ms);
+    let partly = if done.is_empty() {
+        String::new()
+    } else {
+        format!(" (already delivered to {})", done.join(", "))
+    };
     let delivery = match outcome {
         Outcome::Sent(reply) => {
             queue::remove(tx, &current)?;
@@ -261,43 +407,52 @@ fn record(
                 reply: reply.clone(),
             }
         }
-        Outcome::Temporary(e) if now < current.expires_ms => {
+        Outcome::Temporary(e) if now < expires => {
             let mut next = current.clone();
             next.attempts = attempts;
-            next.last_error = Some(e.clone());
-            next.next_attempt_ms = now + backoff_ms(base, attempts);
+            next.last_error = Some(format!("{e}{partly}"));
+            next.rcpt_to.retain(|r| !done.contains(r));
+            next.next_attempt_ms = (now + backoff_ms(base, attempts)).min(expires.max(now));
             queue::reschedule(tx, &next, current.next_attempt_ms)?;
-            Delivery::Queued {
+            Delivery::Deferred {
                 attempts,
-                last_error: Some(e.clone()),
+                last_error: format!("{e}{partly}"),
+                next_attempt_ms: next.next_attempt_ms,
             }
         }
         Outcome::Temporary(e) => {
             queue::remove(tx, &current)?;
             Delivery::Failed {
                 at_ms: now,
-                reason: format!("gave up after {attempts} attempts: {e}"),
+                reason: format!(
+                    "gave up after {attempts} attempts in {}: {e}{partly}",
+                    human_period(retry_period_ms)
+                ),
             }
         }
         Outcome::Permanent(e) => {
             queue::remove(tx, &current)?;
             Delivery::Failed {
                 at_ms: now,
-                reason: e.clone(),
+                reason: format!("{e}{partly}"),
             }
         }
     };
-    set_article_delivery(tx, current.ticket, current.article, delivery)
+    queue::set_article_delivery(tx, current.ticket, current.article, delivery)
 }
 
-/// Updates the outgoing article's delivery state (skipped if the article was erased).
-fn set_article_delivery(tx: &mut WriteTx, ticket: u64, article: u64, d: Delivery) -> Result<()> {
-    let key = be2(ticket, article);
-    let Some(mut a) = tx.get_rec::<crate::helpdesk::model::Article>(Table::Articles, &key)? else {
-        return Ok(());
-    };
-    a.delivery = Some(d);
-    tx.put_rec(Table::Articles, &key, &a)
+/// `5 days`, `3 h`, `2 s`: the retry period in a failure reason.
+fn human_period(ms: i64) -> String {
+    let s = ms / 1000;
+    if s % 86_400 == 0 && s >= 86_400 {
+        format!("{} days", s / 86_400)
+    } else if s % 3600 == 0 && s >= 3600 {
+        format!("{} h", s / 3600)
+    } else if s % 60 == 0 && s >= 60 {
+        format!("{} min", s / 60)
+    } else {
+        format!("{s} s")
+    }
 }
 
 /// Runs blocking store work off the async threads.
@@ -375,6 +530,9 @@ mod tests {
         }
     }
 
+    /// Retry period used by the tests, ms.
+    const P: i64 = 10_000_000;
+
     fn setup() -> (tempfile::TempDir, Arc<App>) {
         let dir = tempfile::tempdir().unwrap();
         let app = App::open(dir.path(), Arc::new(FixedClock::at(1_000_000))).unwrap();
@@ -411,7 +569,15 @@ mod tests {
         seed(&app, &a);
         app.store
             .write(now, |tx| {
-                record(tx, &a, &Outcome::Temporary("451 busy".into()), now, 1000)
+                record(
+                    tx,
+                    &a,
+                    &Outcome::Temporary("451 busy".into()),
+                    &[],
+                    now,
+                    1000,
+                    P,
+                )
             })
             .unwrap();
         let q = app.store.read(queue::all).unwrap();
@@ -431,15 +597,24 @@ mod tests {
         );
         assert_eq!(
             delivery_of(&app, &a),
-            Delivery::Queued {
+            Delivery::Deferred {
                 attempts: 1,
-                last_error: Some("451 busy".into())
+                last_error: "451 busy".into(),
+                next_attempt_ms: now + 1000,
             }
         );
         // Second temporary failure doubles the delay.
         app.store
             .write(now, |tx| {
-                record(tx, &a, &Outcome::Temporary("again".into()), now, 1000)
+                record(
+                    tx,
+                    &a,
+                    &Outcome::Temporary("again".into()),
+                    &[],
+                    now,
+                    1000,
+                    P,
+                )
             })
             .unwrap();
         let q = app.store.read(queue::all).unwrap();
@@ -447,19 +622,28 @@ mod tests {
         // Sent: removed.
         app.store
             .write(now, |tx| {
-                record(tx, &a, &Outcome::Sent("250 ok".into()), now, 1000)
+                record(tx, &a, &Outcome::Sent("250 ok".into()), &[], now, 1000, P)
             })
             .unwrap();
         assert!(app.store.read(queue::all).unwrap().is_empty());
         assert_eq!(app.store.read(queue::next_due_ms).unwrap(), None);
         assert!(matches!(delivery_of(&app, &a), Delivery::Sent { reply, .. } if reply == "250 ok"));
 
-        // Temporary after expiry: failed.
-        let b = item(2, now, now - 1);
+        // Temporary after the retry period (counted from created_ms): failed.
+        let mut b = item(2, now, now + 10_000_000);
+        b.created_ms = now - P;
         seed(&app, &b);
         app.store
             .write(now, |tx| {
-                record(tx, &b, &Outcome::Temporary("down".into()), now, 1000)
+                record(
+                    tx,
+                    &b,
+                    &Outcome::Temporary("down".into()),
+                    &[],
+                    now,
+                    1000,
+                    P,
+                )
             })
             .unwrap();
         assert!(app.store.read(queue::all).unwrap().is_empty());
@@ -472,12 +656,96 @@ mod tests {
         seed(&app, &c);
         app.store
             .write(now, |tx| {
-                record(tx, &c, &Outcome::Permanent("550 no".into()), now, 1000)
+                record(
+                    tx,
+                    &c,
+                    &Outcome::Permanent("550 no".into()),
+                    &[],
+                    now,
+                    1000,
+                    P,
+                )
             })
             .unwrap();
         assert!(app.store.read(queue::all).unwrap().is_empty());
         assert!(
             matches!(delivery_of(&app, &c), Delivery::Failed { reason, .. } if reason == "550 no")
+        );
+    }
+
+    #[test]
+    fn admin_retry_now_and_cancel() {
+        let (_d, app) = setup();
+        let now = app.now_ms();
+        let mut a = item(11, now + 3_600_000, now + P);
+        a.attempts = 2;
+        a.last_error = Some("451 later".into());
+        seed(&app, &a);
+        assert!(
+            app.store
+                .read(|r| queue::due(r, now, 10))
+                .unwrap()
+                .is_empty()
+        );
+        queue::admin_retry(&app, 11).unwrap();
+        let due = app.store.read(|r| queue::due(r, now, 10)).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].next_attempt_ms, now);
+        assert!(matches!(
+            delivery_of(&app, &a),
+            Delivery::Deferred { attempts: 2, next_attempt_ms, .. } if next_attempt_ms == now
+        ));
+        queue::admin_cancel(&app, 11, "boss@t.test").unwrap();
+        assert!(app.store.read(queue::all).unwrap().is_empty());
+        assert_eq!(app.store.read(queue::next_due_ms).unwrap(), None);
+        assert!(matches!(
+            delivery_of(&app, &a),
+            Delivery::Failed { reason, .. } if reason.starts_with("cancelled by boss@t.test")
+        ));
+        let e = queue::admin_cancel(&app, 11, "boss@t.test").unwrap_err();
+        assert_eq!(e.kind, crate::error::ErrorKind::NotFound);
+        assert_eq!(
+            queue::admin_retry(&app, 11).unwrap_err().kind,
+            crate::error::ErrorKind::NotFound
+        );
+        // A delivery that finished after the cancel is still recorded as sent.
+        app.store
+            .write(now, |tx| {
+                record(tx, &a, &Outcome::Sent("250 late".into()), &[], now, 1000, P)
+            })
+            .unwrap();
+        assert!(
+            matches!(delivery_of(&app, &a), Delivery::Sent { reply, .. } if reply == "250 late")
+        );
+    }
+
+    #[test]
+    fn partial_direct_delivery_keeps_only_the_rest_queued() {
+        let (_d, app) = setup();
+        let now = app.now_ms();
+        let mut a = item(12, now, now + P);
+        a.rcpt_to = vec!["x@one.test".into(), "y@two.test".into()];
+        seed(&app, &a);
+        app.store
+            .write(now, |tx| {
+                record(
+                    tx,
+                    &a,
+                    &Outcome::Temporary("two.test: 451".into()),
+                    &["x@one.test".to_string()],
+                    now,
+                    1000,
+                    P,
+                )
+            })
+            .unwrap();
+        let q = app.store.read(queue::all).unwrap();
+        assert_eq!(q[0].rcpt_to, vec!["y@two.test".to_string()]);
+        assert!(
+            q[0].last_error
+                .as_deref()
+                .unwrap()
+                .contains("already delivered to x@one.test")
         );
     }
 

@@ -36,6 +36,10 @@ pub fn page(req: &Req, title: &str, main: Markup) -> Markup {
                                 a href="/tickets" aria-current=[on_tickets.then_some("page")] {
                                     (t(l, Key::Tickets))
                                 }
+                                // outbound: admin page (non-admins get 403 there)
+                                a href="/admin/mail" aria-current=[req.path.starts_with("/admin/mail").then_some("page")] {
+                                    (t(l, Key::MailDeliveryTitle))
+                                }
                             }
                             div.account {
                                 span.user title=(t(l, Key::SignedInAs)) { (s.user) }

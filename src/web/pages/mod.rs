@@ -2,6 +2,7 @@
 
 pub mod layout;
 pub mod login;
+pub mod mail_delivery; // outbound
 pub mod setup;
 pub mod ticket;
 pub mod tickets;

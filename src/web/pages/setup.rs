@@ -15,6 +15,14 @@ pub struct SetupForm {
     pub relay: String,
     pub relay_tls: String,
     pub relay_user: String,
+    /// `relay` or `direct` (empty: relay).
+    pub delivery_mode: String,
+    /// `opportunistic` or `required` (empty: opportunistic).
+    pub direct_tls: String,
+    /// DKIM selector base (empty: the default).
+    pub dkim_selector: String,
+    /// This server's public host name (optional).
+    pub public_host: String,
 }
 
 /// The setup form carrying the one-time `token`, with `form`'s values and an `error`.
@@ -26,6 +34,21 @@ pub fn render(req: &Req, token: &str, form: &SetupForm, error: Option<&str>) -> 
         form.relay_tls.as_str()
     };
     let opt = t(l, Key::Optional);
+    let mode = if form.delivery_mode.is_empty() {
+        "relay"
+    } else {
+        form.delivery_mode.as_str()
+    };
+    let direct_tls = if form.direct_tls.is_empty() {
+        "opportunistic"
+    } else {
+        form.direct_tls.as_str()
+    };
+    let selector = if form.dkim_selector.is_empty() {
+        crate::mail::outbound::dkim::DEFAULT_SELECTOR
+    } else {
+        form.dkim_selector.as_str()
+    };
     let body = html! {
         section.card.setup {
             h1 { (t(l, Key::SetupTitle)) }
@@ -74,6 +97,13 @@ pub fn render(req: &Req, token: &str, form: &SetupForm, error: Option<&str>) -> 
                 }
                 fieldset {
                     legend { (t(l, Key::SetupOutgoing)) }
+                    div.field {
+                        label for="delivery_mode" { (t(l, Key::DeliveryModeLabel)) }
+                        select #delivery_mode name="delivery_mode" {
+                            option value="relay" selected[mode == "relay"] { (t(l, Key::ModeRelay)) }
+                            option value="direct" selected[mode == "direct"] { (t(l, Key::ModeDirect)) }
+                        }
+                    }
                     div.row {
                         div.field {
                             label for="relay" { (t(l, Key::Smarthost)) " " span.optional { "(" (opt) ")" } }
@@ -102,6 +132,29 @@ pub fn render(req: &Req, token: &str, form: &SetupForm, error: Option<&str>) -> 
                             input #relay_password type="password" name="relay_password"
                                 maxlength="1024" autocomplete="new-password";
                         }
+                    }
+                    div.row {
+                        div.field {
+                            label for="direct_tls" { (t(l, Key::DirectTlsLabel)) }
+                            select #direct_tls name="direct_tls" {
+                                option value="opportunistic" selected[direct_tls == "opportunistic"] { (t(l, Key::DirectTlsOpportunistic)) }
+                                option value="required" selected[direct_tls == "required"] { (t(l, Key::DirectTlsRequired)) }
+                            }
+                        }
+                        div.field {
+                            label for="public_host" { (t(l, Key::PublicHost)) " " span.optional { "(" (opt) ")" } }
+                            input #public_host type="text" name="public_host" value=(form.public_host)
+                                maxlength="253" placeholder="helpdesk.example.org"
+                                aria-describedby="public-host-hint" autocomplete="off";
+                        }
+                    }
+                    p.hint #public-host-hint { (t(l, Key::PublicHostHint)) }
+                    div.field {
+                        label for="dkim_selector" { (t(l, Key::DkimSelector)) }
+                        input #dkim_selector type="text" name="dkim_selector" value=(selector)
+                            maxlength="50" required pattern="[A-Za-z0-9.-]+"
+                            aria-describedby="dkim-hint" autocomplete="off";
+                        p.hint #dkim-hint { (t(l, Key::DkimSelectorHint)) }
                     }
                 }
                 div.actions {

@@ -217,6 +217,12 @@ fn delivery(req: &Req, d: &Delivery) -> Markup {
             t(l, Key::DeliveryFailed),
             Some(reason.as_str()),
         ),
+        // outbound: temporary failures, retried until the retry period ends
+        Delivery::Deferred { last_error, .. } => (
+            "delivery deferred",
+            t(l, Key::DeliveryDeferred),
+            Some(last_error.as_str()),
+        ),
     };
     html! {
         p class=(class) {
