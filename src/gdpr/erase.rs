@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::helpdesk::model::{Article, MailAddress, MessageRef, Ticket};
+use crate::helpdesk::model::{Article, Delivery, MailAddress, MessageRef, Ticket};
 use crate::mail::outbound::queue::{self, OutboundItem};
 use crate::store::codec::{be, decode};
 use crate::store::{Reader, Table, WriteTx};
@@ -185,26 +185,21 @@ pub fn anonymise_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) ->
         a.in_reply_to.clear();
         a.references.clear();
         a.author = a.author.map(|_| PLACEHOLDER.to_string());
-        if let Some(crate::helpdesk::model::Delivery::Failed { at_ms, .. }) = a.delivery {
-            a.delivery = Some(crate::helpdesk::model::Delivery::Failed {
-                at_ms,
-                reason: PLACEHOLDER.to_string(),
-            });
-        } else if let Some(crate::helpdesk::model::Delivery::Sent { at_ms, .. }) = a.delivery {
-            a.delivery = Some(crate::helpdesk::model::Delivery::Sent {
+        a.delivery = a.delivery.map(|d| match d {
+            Delivery::Sent { at_ms, .. } => Delivery::Sent {
                 at_ms,
                 reply: PLACEHOLDER.to_string(),
-            });
-        } else if matches!(
-            a.delivery,
-            Some(crate::helpdesk::model::Delivery::Queued { .. })
-        ) {
+            },
+            Delivery::Failed { at_ms, .. } => Delivery::Failed {
+                at_ms,
+                reason: PLACEHOLDER.to_string(),
+            },
             // The queued mail was removed above; it will never be sent.
-            a.delivery = Some(crate::helpdesk::model::Delivery::Failed {
+            Delivery::Queued { .. } | Delivery::Deferred { .. } => Delivery::Failed {
                 at_ms: a.created_ms,
                 reason: PLACEHOLDER.to_string(),
-            });
-        }
+            },
+        });
         tx.put_rec(Table::Articles, &key, &a)?;
     }
     ticket.subject = PLACEHOLDER.to_string();
