@@ -230,46 +230,9 @@ pub fn delete_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::{App, FixedClock};
-    use crate::helpdesk::ingest::{Envelope, ingest};
-    use std::sync::Arc;
-
-    fn mail(name: &str, from: &str, subject: &str, body: &str, attachment: &str) -> Vec<u8> {
-        format!(
-            "From: {name} <{from}>\r\nTo: support@example.org\r\nSubject: {subject}\r\n\
-             Message-ID: <{subject}@mail.example.net>\r\nMIME-Version: 1.0\r\n\
-             Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\
-             {body}\r\n--b\r\nContent-Type: application/octet-stream\r\n\
-             Content-Disposition: attachment; filename=\"cv.txt\"\r\n\r\n{attachment}\r\n--b--\r\n"
-        )
-        .into_bytes()
-    }
-
-    fn app() -> (tempfile::TempDir, Arc<App>) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let app = App::open(dir.path(), Arc::new(FixedClock::at(1_700_000_000_000))).expect("app");
-        crate::helpdesk::settings::run_setup(
-            &app,
-            crate::helpdesk::settings::SetupInput {
-                org_name: "Example".into(),
-                admin_email: "admin@example.org".into(),
-                admin_password: "correct horse battery".into(),
-                mailboxes: vec!["support@example.org".into()],
-                relay: None,
-            },
-        )
-        .expect("setup");
-        (dir, app)
-    }
-
-    fn env() -> Envelope {
-        Envelope {
-            mail_from: "anna@example.net".into(),
-            rcpt_to: vec!["support@example.org".into()],
-            peer: "127.0.0.1".into(),
-            trace: None,
-        }
-    }
+    use crate::app::App;
+    use crate::gdpr::test_support::{app, env, mail};
+    use crate::helpdesk::ingest::ingest;
 
     /// Every key and value of every table but contacts (a contact outlives one ticket; the
     /// retention run and subject erasure remove contacts).

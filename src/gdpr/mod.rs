@@ -5,3 +5,6 @@ pub mod consent;
 pub mod erase;
 pub mod national_id;
 pub mod subject;
+
+#[cfg(test)]
+mod test_support;

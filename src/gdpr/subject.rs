@@ -427,6 +427,218 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
     s
 }
 
+/// What erasing a data subject will do ([`plan_erasure`]): shown to the admin as the
+/// preview before they confirm (Art. 17; Art. 12(3) asks for a reply without undue delay,
+/// not without a check).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ErasurePlan {
+    /// Tickets the subject is the customer of: deleted with their articles and files.
+    pub delete_tickets: Vec<u64>,
+    /// Other tickets where the subject appears: their address, phone number or national id
+    /// is replaced by a placeholder in the articles that name them, and those articles' raw
+    /// messages are removed.
+    pub redact_tickets: Vec<u64>,
+    pub articles_redacted: usize,
+    pub contacts: usize,
+    pub consents: usize,
+}
+
+/// Splits what [`find`] returned into deletions and redactions.
+pub fn plan_erasure(data: &SubjectData) -> ErasurePlan {
+    let mut plan = ErasurePlan {
+        contacts: data.contacts.len(),
+        consents: data.consents.len(),
+        ..ErasurePlan::default()
+    };
+    for t in &data.tickets {
+        if t.reasons.contains(&Reason::Customer) {
+            plan.delete_tickets.push(t.ticket.number);
+        } else {
+            plan.redact_tickets.push(t.ticket.number);
+            plan.articles_redacted += t.articles.iter().filter(|(_, w)| !w.is_empty()).count();
+        }
+    }
+    plan
+}
+
+/// Replaces every occurrence of the subject in `text` with [`crate::gdpr::erase::PLACEHOLDER`].
+pub fn redact_text(id: &Identity, text: &str, today: jiff::civil::Date) -> String {
+    let ph = crate::gdpr::erase::PLACEHOLDER;
+    match id {
+        Identity::Email(e) => {
+            let lower = text.to_lowercase();
+            // Lower-casing can change byte lengths outside ASCII; only then fall back.
+            if lower.len() != text.len() {
+                return lower.replace(e.as_str(), ph);
+            }
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            for (i, _) in lower.match_indices(e.as_str()) {
+                out.push_str(&text[last..i]);
+                out.push_str(ph);
+                last = i + e.len();
+            }
+            out.push_str(&text[last..]);
+            out
+        }
+        Identity::NationalId(n) => {
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            for f in national_id::find(text, today) {
+                if ten_digits(&text[f.start..f.end]) == *n {
+                    out.push_str(&text[last..f.start]);
+                    out.push_str(ph);
+                    last = f.end;
+                }
+            }
+            out.push_str(&text[last..]);
+            out
+        }
+        Identity::Phone(p) => {
+            // Walk the text again with the same run rules as `phone_runs`, by char index.
+            let chars: Vec<(usize, char)> = text.char_indices().collect();
+            let mut out = String::with_capacity(text.len());
+            let mut last = 0;
+            let mut i = 0;
+            while i < chars.len() {
+                if !chars[i].1.is_ascii_digit() {
+                    i += 1;
+                    continue;
+                }
+                let start = chars[i].0;
+                let mut digits = String::new();
+                let mut j = i;
+                let mut end = start;
+                let mut gap = 0;
+                while j < chars.len() {
+                    let c = chars[j].1;
+                    if c.is_ascii_digit() {
+                        digits.push(c);
+                        gap = 0;
+                        end = chars[j].0 + 1;
+                    } else if matches!(c, ' ' | '-' | '.' | '/' | '(' | ')' | '+') && gap < 2 {
+                        gap += 1;
+                    } else {
+                        break;
+                    }
+                    j += 1;
+                }
+                if digits.len() >= 8 && digits.ends_with(p.as_str()) {
+                    // Take a leading `+` of a country code along.
+                    let s = if start > 0 && text.as_bytes()[start - 1] == b'+' {
+                        start - 1
+                    } else {
+                        start
+                    };
+                    out.push_str(&text[last..s.max(last)]);
+                    out.push_str(ph);
+                    last = end;
+                }
+                i = j.max(i + 1);
+            }
+            out.push_str(&text[last..]);
+            out
+        }
+    }
+}
+
+/// What [`erase`] did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ErasureReport {
+    pub plan: ErasurePlan,
+    pub removed: crate::gdpr::erase::Counts,
+    pub raw_messages_removed: usize,
+}
+
+/// Erases the data subject (Art. 17) inside the caller's transaction, so the audit event
+/// commits with it: deletes their tickets, redacts them from other tickets, deletes their
+/// contact record and consent history. Returns what was done; the caller shows
+/// [`plan_erasure`] first and asks for confirmation.
+pub fn erase(
+    tx: &mut crate::store::WriteTx,
+    id: &Identity,
+    today: jiff::civil::Date,
+) -> Result<ErasureReport> {
+    use crate::gdpr::erase::{References, delete_ticket};
+    let data = find(tx, id, today)?;
+    let plan = plan_erasure(&data);
+    let mut refs = References::build(tx)?;
+    let mut report = ErasureReport::default();
+    for n in &plan.delete_tickets {
+        report.removed += delete_ticket(tx, *n, &mut refs)?;
+    }
+    let placeholder = MailAddress {
+        name: None,
+        address: crate::gdpr::erase::PLACEHOLDER_ADDRESS.to_string(),
+    };
+    for t in data
+        .tickets
+        .iter()
+        .filter(|t| plan.redact_tickets.contains(&t.ticket.number))
+    {
+        for (a, why) in &t.articles {
+            if why.is_empty() {
+                continue;
+            }
+            let mut a = a.clone();
+            if let Identity::Email(e) = id {
+                for addr in std::iter::once(&mut a.from)
+                    .chain(a.reply_to.iter_mut())
+                    .chain(a.to.iter_mut())
+                    .chain(a.cc.iter_mut())
+                {
+                    if address_is(addr, e) {
+                        *addr = placeholder.clone();
+                    }
+                }
+            }
+            a.subject = redact_text(id, &a.subject, today);
+            a.text = redact_text(id, &a.text, today);
+            a.html = a.html.as_deref().map(|h| redact_text(id, h, today));
+            for att in &mut a.attachments {
+                att.filename = redact_text(id, &att.filename, today);
+            }
+            // The raw message cannot be redacted without breaking it: it goes.
+            if let Some(sha) = a.raw_sha256.take() {
+                let key = hex::decode(&sha)
+                    .map_err(|e| Error::internal(format!("blob key {sha}: {e}")))?;
+                let still_used = tx
+                    .scan(Table::Articles, &[], false, usize::MAX)?
+                    .into_iter()
+                    .filter(|(k, _)| *k != crate::store::codec::be2(a.ticket, a.id))
+                    .any(|(_, v)| {
+                        decode::<Article>(&v)
+                            .is_ok_and(|o| o.raw_sha256.as_deref() == Some(sha.as_str()))
+                    });
+                if !still_used && tx.delete(Table::Blobs, &key)? {
+                    report.raw_messages_removed += 1;
+                }
+            }
+            tx.put_rec(
+                Table::Articles,
+                &crate::store::codec::be2(a.ticket, a.id),
+                &a,
+            )?;
+        }
+        let mut ticket = t.ticket.clone();
+        if let Identity::Email(e) = id {
+            ticket.participants.retain(|p| p != e);
+        }
+        ticket.subject = redact_text(id, &ticket.subject, today);
+        tx.put_rec(
+            Table::Tickets,
+            &crate::store::codec::be(ticket.number),
+            &ticket,
+        )?;
+    }
+    if let Identity::Email(e) = id {
+        tx.delete(Table::Contacts, e.as_bytes())?;
+        consent::erase(tx, e)?;
+    }
+    report.plan = plan;
+    Ok(report)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -461,6 +673,161 @@ mod tests {
         );
         assert!(Identity::national_id("811218-9875", today()).is_err());
         assert!(Identity::national_id("811218-9876 and more", today()).is_err());
+    }
+
+    #[test]
+    fn export_and_erase_a_subject() {
+        use crate::gdpr::test_support::{app, env, mail, mail_with};
+        use crate::helpdesk::ingest::ingest;
+        let (_d, app) = app();
+        // Anna's own two tickets; Bo's ticket with Anna in Cc and her phone number in the
+        // text; Carl's ticket that does not concern her.
+        let a1 = ingest(
+            &app,
+            &mail(
+                "Anna A",
+                "anna@example.se",
+                "anna-one",
+                "pnr 811218-9876",
+                "ANNA-FILE-1",
+            ),
+            &env(),
+        )
+        .expect("ingest");
+        let a2 = ingest(
+            &app,
+            &mail(
+                "Anna A",
+                "anna@example.se",
+                "anna-two",
+                "hej",
+                "ANNA-FILE-2",
+            ),
+            &env(),
+        )
+        .expect("ingest");
+        let b = ingest(
+            &app,
+            &mail_with(
+                "Cc: Anna A <anna@example.se>\r\n",
+                "Bo B",
+                "bo@example.se",
+                "bo-ticket",
+                "Anna nås på 070-123 45 67",
+                "BO-FILE",
+            ),
+            &env(),
+        )
+        .expect("ingest");
+        let c = ingest(
+            &app,
+            &mail(
+                "Carl C",
+                "carl@example.se",
+                "carl-ticket",
+                "nothing",
+                "CARL-FILE",
+            ),
+            &env(),
+        )
+        .expect("ingest");
+        let id = Identity::email("anna@example.se").expect("id");
+        let data = app.store.read(|r| find(r, &id, today())).expect("find");
+        let numbers: Vec<u64> = data.tickets.iter().map(|t| t.ticket.number).collect();
+        assert_eq!(numbers, [a1.ticket, a2.ticket, b.ticket]);
+        assert_eq!(data.counts(), (3, 3, 3, 1, 0));
+        let mut buf = std::io::Cursor::new(Vec::new());
+        let report = app
+            .store
+            .read(|r| export(r, &data, &id, "Example", 1_700_000_000_000, &mut buf))
+            .expect("export");
+        assert_eq!(
+            (report.tickets, report.articles, report.attachments),
+            (3, 3, 3)
+        );
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(buf.into_inner())).expect("zip");
+        let mut names: Vec<String> = zip
+            .file_names()
+            .map(|n| n.map(|n| n.to_string()))
+            .collect::<Result<_, _>>()
+            .expect("names");
+        names.sort();
+        assert_eq!(names.len(), 2 + 3 + 3, "{names:?}");
+        let mut json = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name("data.json").expect("data.json"), &mut json)
+            .expect("read");
+        assert!(
+            json.contains("anna-two")
+                && json.contains("bo-ticket")
+                && !json.contains("carl-ticket")
+        );
+
+        // The phone number finds Bo's ticket only.
+        let phone = Identity::phone("+46701234567").expect("phone");
+        let by_phone = app.store.read(|r| find(r, &phone, today())).expect("find");
+        assert_eq!(by_phone.tickets.len(), 1);
+        assert_eq!(by_phone.tickets[0].ticket.number, b.ticket);
+
+        let plan = plan_erasure(&data);
+        assert_eq!(plan.delete_tickets, [a1.ticket, a2.ticket]);
+        assert_eq!(plan.redact_tickets, [b.ticket]);
+        let done = app
+            .store
+            .write(2, |tx| erase(tx, &id, today()))
+            .expect("erase");
+        assert_eq!(done.removed.tickets, 2);
+        let dump = app.store.dump().expect("dump");
+        let bytes: Vec<u8> = dump
+            .into_iter()
+            .flat_map(|((_, k), v)| [k, v].concat())
+            .collect();
+        let has = |s: &str| bytes.windows(s.len()).any(|w| w == s.as_bytes());
+        for gone in [
+            "anna@example.se",
+            "anna-one",
+            "anna-two",
+            "ANNA-FILE-1",
+            "ANNA-FILE-2",
+            "811218-9876",
+        ] {
+            assert!(!has(gone), "{gone} is still in the store");
+        }
+        for kept in [
+            "bo-ticket",
+            "BO-FILE",
+            "carl-ticket",
+            "CARL-FILE",
+            "bo@example.se",
+        ] {
+            assert!(has(kept), "{kept} was removed");
+        }
+        assert!(
+            app.store
+                .read(|r| find(r, &id, today()))
+                .expect("find")
+                .tickets
+                .is_empty()
+        );
+        let _ = c;
+    }
+
+    #[test]
+    fn redaction_replaces_only_the_subject() {
+        let e = Identity::email("anna@example.se").expect("e");
+        assert_eq!(
+            redact_text(&e, "Mail ANNA@example.se or bo@example.se", today()),
+            "Mail [anonymised] or bo@example.se"
+        );
+        let p = Identity::phone("+46 70 123 45 67").expect("p");
+        assert_eq!(
+            redact_text(&p, "Ring +46 70 123 45 67 eller 08-555 000 11.", today()),
+            "Ring [anonymised] eller 08-555 000 11."
+        );
+        let n = Identity::national_id("811218-9876", today()).expect("n");
+        assert_eq!(
+            redact_text(&n, "pnr 811218-9876, ordre 150310-4321", today()),
+            "pnr [anonymised], ordre 150310-4321"
+        );
     }
 
     #[test]
