@@ -1,17 +1,21 @@
 //! Incoming mail → ticket or article, in one durable transaction.
 //!
-//! Threading, strongest evidence first: a Message-ID in In-Reply-To or References that we
-//! stored for a ticket (incoming or outgoing); then trygg's ticket tag in the subject;
-//! otherwise a new ticket. A Message-ID seen before adds nothing (RFC 5322 §3.6.4 says it is
-//! the same message).
+//! Threading, strongest evidence first (see [`find_thread`]): our own HMAC-signed
+//! Message-IDs in In-Reply-To/References; then any id stored for a ticket; then trygg's
+//! ticket tag in the subject, only from participants or their organisation; otherwise a new
+//! ticket. A Message-ID seen before with the same content adds nothing (RFC 5322 §3.6.4);
+//! with other content it is a new, flagged article. Automatic mail, bounces and the
+//! auto-acknowledgement follow RFC 3834 / RFC 3464 (`crate::mail::rules`).
 
 use sha2::{Digest, Sha256};
 
 use super::model::*;
-use super::{settings, tags_in_subject, ticket_title};
+use super::{autoreply, links, settings, tags_in_subject, ticket_title};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::mail::inbound::parse::{ParsedMessage, parse_message};
+use crate::mail::outbound::compose;
+use crate::mail::rules;
 use crate::store::codec::{be, be2};
 use crate::store::{Reader, Table, WriteTx};
 
@@ -39,8 +43,11 @@ pub struct IngestOutcome {
     pub article: u64,
     /// A new ticket was opened.
     pub created: bool,
-    /// The Message-ID was already stored: nothing was added.
+    /// The Message-ID was already stored with the same content: nothing was added.
     pub duplicate: bool,
+    /// The article id of an automatic acknowledgement queued for the sender, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_ack: Option<u64>,
 }
 
 /// Hex SHA-256.
@@ -69,20 +76,120 @@ pub fn synthetic_message_id(raw: &[u8]) -> String {
     format!("{}@synthetic.trygg.invalid", &sha256_hex(raw)[..32])
 }
 
+/// Header fields that identify a message's content (transport headers such as `Received`,
+/// `Return-Path`, `Delivered-To`, `DKIM-Signature` or `X-*` differ between deliveries of
+/// the same message and are left out).
+const CONTENT_HEADERS: [&str; 9] = [
+    "from",
+    "to",
+    "cc",
+    "subject",
+    "date",
+    "message-id",
+    "in-reply-to",
+    "references",
+    "content-type",
+];
+
+/// Hex SHA-256 over the identifying header fields (unfolded, in order) and the body (line
+/// ends normalised, trailing white space ignored): equal for two deliveries of one message,
+/// different when a system reuses a Message-ID for another message.
+pub fn content_fingerprint(raw: &[u8]) -> String {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, i + 4))
+        .or_else(|| {
+            raw.windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|i| (i, i + 2))
+        });
+    let (head, body) = match split {
+        Some((h, b)) => (&raw[..h], &raw[b..]),
+        None => (raw, &raw[raw.len()..]),
+    };
+    let mut hasher = Sha256::new();
+    let head = String::from_utf8_lossy(head).replace("\r\n", "\n");
+    let mut current: Option<String> = None;
+    let mut fields: Vec<String> = Vec::new();
+    for line in head.split('\n') {
+        if line.starts_with([' ', '\t']) {
+            if let Some(c) = current.as_mut() {
+                c.push(' ');
+                c.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some(c) = current.take() {
+            fields.push(c);
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && CONTENT_HEADERS.contains(&name.trim().to_ascii_lowercase().as_str())
+        {
+            current = Some(format!(
+                "{}:{}",
+                name.trim().to_ascii_lowercase(),
+                value.trim()
+            ));
+        }
+    }
+    if let Some(c) = current.take() {
+        fields.push(c);
+    }
+    for f in fields {
+        hasher.update(f.as_bytes());
+        hasher.update(b"\n");
+    }
+    hasher.update(b"\n");
+    let body: Vec<u8> = body.iter().copied().filter(|&b| b != b'\r').collect();
+    let end = body
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    hasher.update(&body[..end]);
+    hex::encode(hasher.finalize())
+}
+
+/// The MessageIds key of a message that reused `message_id` with other content.
+pub fn variant_key(message_id: &str, fingerprint: &str) -> String {
+    format!("{message_id}\u{0}{fingerprint}")
+}
+
+/// Ids reserved before the write transaction (ids come from the node-aware generator).
+#[derive(Debug, Clone, Copy)]
+struct Ids {
+    article: u64,
+    ack: autoreply::AckIds,
+}
+
 /// Parses `raw` and stores it as a new ticket or as an article of the ticket it threads
 /// into; returns only after the commit is durable. The raw bytes are always kept, also for
-/// malformed mail (flagged, never dropped).
+/// malformed mail (flagged, never dropped). Mail rules applied: threading (see
+/// [`find_thread`]), automatic mail (RFC 3834), bounces (RFC 3464), duplicates, reopening,
+/// agent forwards and the optional auto-acknowledgement (queued in the same transaction).
 ///
 /// Errors: `Unavailable` before setup; `Internal` on storage failure (the SMTP layer answers
 /// 451 so the sender retries).
 pub fn ingest(app: &App, raw: &[u8], env: &Envelope) -> Result<IngestOutcome> {
     let parsed = parse_message(raw);
     let now = app.now_ms();
-    let article_id = app.next_id();
-    app.store.write(now, |tx| {
-        store_parsed(tx, raw, &parsed, env, now, article_id)
-    })
+    let ids = Ids {
+        article: app.next_id(),
+        ack: autoreply::AckIds {
+            article: app.next_id(),
+            queue: app.next_id(),
+        },
+    };
+    let outcome = app
+        .store
+        .write(now, |tx| store_parsed(tx, raw, &parsed, env, now, ids))?;
+    if outcome.auto_ack.is_some() {
+        app.outbound_wakeup.notify_one();
+    }
+    Ok(outcome)
 }
+
+const DAY_MS: i64 = 86_400_000;
 
 fn store_parsed(
     tx: &mut WriteTx,
@@ -90,21 +197,58 @@ fn store_parsed(
     p: &ParsedMessage,
     env: &Envelope,
     now: i64,
-    article_id: u64,
+    ids: Ids,
 ) -> Result<IngestOutcome> {
+    let article_id = ids.article;
     let settings =
         settings::load(tx)?.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
+    let mail_rules = autoreply::load(tx)?;
+    let secret = hex::decode(&settings.secret_hex).map_err(Error::internal)?;
+    let ours = &settings.mailboxes;
     let message_id = p
         .message_id
         .clone()
         .unwrap_or_else(|| synthetic_message_id(raw));
+    let fingerprint = content_fingerprint(raw);
+    // Which of our mailboxes this delivery reached.
+    let reached: Vec<String> = env
+        .rcpt_to
+        .iter()
+        .map(|r| r.to_lowercase())
+        .filter(|r| ours.contains(r))
+        .collect();
+
+    // De-duplication: same Message-ID and same content is the same message (RFC 5322
+    // §3.6.4); it may have reached another of our mailboxes, which is recorded.
+    let mut flags = p.flags.clone();
+    let mut id_key = message_id.clone();
     if let Some(existing) = tx.get_rec::<MessageRef>(Table::MessageIds, message_id.as_bytes())? {
-        return Ok(IngestOutcome {
-            ticket: existing.ticket,
-            article: existing.article,
-            created: false,
-            duplicate: true,
-        });
+        let variant = variant_key(&message_id, &fingerprint);
+        let same = match &existing.fingerprint {
+            None => true,
+            Some(fp) => *fp == fingerprint,
+        };
+        let known = if same {
+            Some(existing)
+        } else {
+            tx.get_rec::<MessageRef>(Table::MessageIds, variant.as_bytes())?
+        };
+        match known {
+            Some(r) => {
+                record_mailboxes(tx, &r, &reached)?;
+                return Ok(IngestOutcome {
+                    ticket: r.ticket,
+                    article: r.article,
+                    created: false,
+                    duplicate: true,
+                    auto_ack: None,
+                });
+            }
+            None => {
+                flags.reused_message_id = true;
+                id_key = variant;
+            }
+        }
     }
 
     let from = p.from.clone().unwrap_or_else(|| MailAddress {
@@ -112,12 +256,52 @@ fn store_parsed(
         address: env.mail_from.to_lowercase(),
     });
     let sender = from.address.to_lowercase();
+    let from_us = ours.contains(&sender);
+    flags.auto_reply = rules::is_auto_reply(p);
+    flags.bulk = rules::is_bulk(p);
+    flags.bounce = rules::is_bounce(p);
+    flags.loop_detected = rules::bears_our_loop(p, ours);
 
-    let existing = find_thread(tx, p, raw)?;
-    let mailbox = env
-        .rcpt_to
-        .iter()
-        .find(|r| settings.mailboxes.contains(r))
+    // Bounces act only on one of our own outgoing articles.
+    let mut bounce_target: Option<(u64, u64)> = None;
+    if flags.bounce {
+        bounce_target = bounced_article(tx, p, raw, &secret)?;
+        flags.bounce_unverified = bounce_target.is_none();
+    }
+    let found = match bounce_target {
+        Some((t, _)) => Found {
+            ticket: tx.get_rec::<Ticket>(Table::Tickets, &be(t))?,
+            foreign_tag: None,
+        },
+        None => find_thread(tx, p, &secret, &sender, ours)?,
+    };
+
+    // A stranger quoting a tag gets a new ticket, linked for an agent to merge.
+    let mut link_to: Option<(u64, LinkKind)> = None;
+    if found.ticket.is_none()
+        && let Some(n) = found.foreign_tag
+    {
+        flags.foreign_tag = true;
+        link_to = Some((n, LinkKind::QuotesTagOf));
+    }
+    let machine_mail = flags.auto_reply || flags.bounce || flags.loop_detected;
+    let existing = match found.ticket {
+        // A reply to a ticket closed longer than the configured days starts a new one.
+        Some(t)
+            if t.status == TicketStatus::Closed
+                && !machine_mail
+                && !from_us
+                && mail_rules.new_ticket_after_days > 0
+                && now - t.updated_ms > i64::from(mail_rules.new_ticket_after_days) * DAY_MS =>
+        {
+            link_to = Some((t.number, LinkKind::FollowUpOf));
+            None
+        }
+        other => other,
+    };
+
+    let mailbox = reached
+        .first()
         .or_else(|| settings.mailboxes.first())
         .cloned()
         .unwrap_or_default();
@@ -146,37 +330,36 @@ fn store_parsed(
     let (mut ticket, created) = match existing {
         Some(t) => (t, false),
         None => {
+            // An agent forwarding a customer's mail: the ticket belongs to the original sender.
+            let mut customer = None;
+            if mail_rules.agent_forward
+                && !from_us
+                && !sender.is_empty()
+                && tx.get(Table::Users, sender.as_bytes())?.is_some()
+                && let Some(original) = rules::forwarded_original_sender(p)
+            {
+                flags.forwarded_by_agent = true;
+                customer = Some(MailAddress {
+                    name: original.name,
+                    address: original.address.to_lowercase(),
+                });
+            }
             let number = next_ticket_number(tx)?;
-            let ticket = Ticket {
-                number,
-                subject: ticket_title(&p.subject, None),
-                status: TicketStatus::Open,
-                // Contact forms send From a no-reply address with the customer in Reply-To.
-                customer: match &p.reply_to {
-                    Some(r) if !r.address.is_empty() => MailAddress {
-                        name: r.name.clone(),
-                        address: r.address.to_lowercase(),
-                    },
-                    _ => MailAddress {
-                        name: from.name.clone(),
-                        address: sender.clone(),
-                    },
-                },
-                mailbox,
-                created_ms: now,
-                updated_ms: now,
-                articles: 0,
-                participants: Vec::new(),
-            };
-            (ticket, true)
+            (new_ticket(number, p, &from, customer, mailbox, now), true)
         }
     };
-    if !ticket.participants.contains(&sender) && !sender.is_empty() {
-        ticket.participants.push(sender.clone());
+    for addr in [&sender, &ticket.customer.address.to_lowercase()] {
+        if !addr.is_empty() && !ticket.participants.contains(addr) {
+            ticket.participants.push(addr.clone());
+        }
     }
     ticket.articles += 1;
-    ticket.updated_ms = now;
-    if ticket.status == TicketStatus::Closed && !settings.mailboxes.contains(&sender) {
+    let stays_closed = ticket.status == TicketStatus::Closed && (machine_mail || from_us);
+    if !stays_closed {
+        // Automatic mail and bounces on a closed ticket leave its closing time as it is.
+        ticket.updated_ms = now;
+    }
+    if ticket.status == TicketStatus::Closed && !stays_closed {
         ticket.status = TicketStatus::Open;
     }
 
@@ -186,7 +369,7 @@ fn store_parsed(
         .filter(|r| !r.address.eq_ignore_ascii_case(&from.address));
     // Mail from one of our own support addresses (an agent writing from a mail client, or
     // our own answer copied back to us) belongs to the thread as an outgoing article.
-    let direction = if settings.mailboxes.contains(&sender) {
+    let direction = if from_us {
         Direction::Out
     } else {
         Direction::In
@@ -209,53 +392,265 @@ fn store_parsed(
         date: p.date,
         in_reply_to: p.in_reply_to.clone(),
         references: p.references.clone(),
-        flags: p.flags.clone(),
+        flags,
         author: None,
         delivery: None,
     };
+
+    // The bounced article is marked failed with the reason and the failing address.
+    if let Some((t, a)) = bounce_target
+        && !rules::dsn_only_delayed(p)
+        && let Some(mut out) = tx.get_rec::<Article>(Table::Articles, &be2(t, a))?
+    {
+        out.delivery = Some(Delivery::Failed {
+            at_ms: now,
+            reason: rules::bounce_reason(p),
+        });
+        tx.put_rec(Table::Articles, &be2(t, a), &out)?;
+    }
+
+    // Optional acknowledgement of a new ticket (RFC 3834 rules).
+    let mut auto_ack = None;
+    if created
+        && mail_rules.autoack
+        && !article.flags.forwarded_by_agent
+        && !article.flags.bounce
+        && rules::no_auto_answer_reason(p, ours).is_none()
+        && tx.get(Table::Users, sender.as_bytes())?.is_none()
+    {
+        auto_ack = autoreply::queue_ack(
+            tx,
+            &settings,
+            &mail_rules,
+            &mut ticket,
+            &article,
+            ids.ack,
+            now,
+        )?;
+    }
+
     tx.put_rec(Table::Tickets, &be(ticket.number), &ticket)?;
     tx.put_rec(Table::Articles, &be2(ticket.number, article_id), &article)?;
     tx.put_rec(
         Table::MessageIds,
-        message_id.as_bytes(),
+        id_key.as_bytes(),
         &MessageRef {
             ticket: ticket.number,
             article: article_id,
+            fingerprint: Some(fingerprint.clone()),
         },
     )?;
+    tx.put_rec(
+        Table::ArticleMail,
+        &be2(ticket.number, article_id),
+        &ArticleMail {
+            mailboxes: reached,
+            fingerprint: fingerprint.clone(),
+        },
+    )?;
+    if let Some((other, kind)) = link_to {
+        links::link(tx, ticket.number, other, kind, None, now)?;
+    }
     upsert_contact(tx, &article.from, now)?;
     Ok(IngestOutcome {
         ticket: ticket.number,
         article: article_id,
         created,
         duplicate: false,
+        auto_ack,
     })
 }
 
-/// The ticket a message belongs to: by In-Reply-To, then References (newest first), then
-/// trygg's tag in the subject.
-fn find_thread(tx: &WriteTx, p: &ParsedMessage, raw: &[u8]) -> Result<Option<Ticket>> {
-    // A delivery status notification (RFC 3464) threads by the message it reports on.
-    let dsn_id = if p.content_type.eq_ignore_ascii_case("multipart/report") {
-        dsn_original_message_id(raw)
-    } else {
-        None
-    };
-    let ids = p
+/// The one place a new ticket is constructed from incoming mail. `customer` overrides the
+/// sender (agent forwards); contact forms send From a no-reply address with the customer in
+/// Reply-To.
+fn new_ticket(
+    number: u64,
+    p: &ParsedMessage,
+    from: &MailAddress,
+    customer: Option<MailAddress>,
+    mailbox: String,
+    now: i64,
+) -> Ticket {
+    let customer = customer.unwrap_or_else(|| match &p.reply_to {
+        Some(r) if !r.address.is_empty() => MailAddress {
+            name: r.name.clone(),
+            address: r.address.to_lowercase(),
+        },
+        _ => MailAddress {
+            name: from.name.clone(),
+            address: from.address.to_lowercase(),
+        },
+    });
+    Ticket {
+        number,
+        subject: ticket_title(&p.subject, None),
+        status: TicketStatus::Open,
+        customer,
+        mailbox,
+        created_ms: now,
+        updated_ms: now,
+        articles: 0,
+        participants: Vec::new(),
+    }
+}
+
+/// Adds newly reached mailboxes to an already stored article (same mail, another of our
+/// addresses).
+fn record_mailboxes(tx: &mut WriteTx, r: &MessageRef, reached: &[String]) -> Result<()> {
+    if reached.is_empty() {
+        return Ok(());
+    }
+    let key = be2(r.ticket, r.article);
+    let mut info: ArticleMail = tx.get_rec(Table::ArticleMail, &key)?.unwrap_or_default();
+    let before = info.mailboxes.len();
+    for m in reached {
+        if !info.mailboxes.contains(m) {
+            info.mailboxes.push(m.clone());
+        }
+    }
+    if info.mailboxes.len() != before {
+        tx.put_rec(Table::ArticleMail, &key, &info)?;
+    }
+    Ok(())
+}
+
+/// Where threading led.
+struct Found {
+    ticket: Option<Ticket>,
+    /// A tag of an existing ticket that the sender may not use (not a participant).
+    foreign_tag: Option<u64>,
+}
+
+/// Follows `MergedInto` links (a few hops) so mail for a merged ticket reaches the target.
+fn resolve_merged(tx: &WriteTx, mut t: Ticket) -> Result<Ticket> {
+    for _ in 0..8 {
+        let into = links::links_of(tx, t.number)?
+            .into_iter()
+            .find(|l| l.kind == LinkKind::MergedInto);
+        match into.map(|l| l.other) {
+            Some(n) => match tx.get_rec::<Ticket>(Table::Tickets, &be(n))? {
+                Some(next) => t = next,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    Ok(t)
+}
+
+/// Whether `sender` may thread into `t` by its subject tag alone: a participant (or the
+/// customer), one of our mailboxes, an agent, or someone from the same organisation's
+/// mail domain as a participant (never a public provider's domain).
+fn tag_allowed(tx: &WriteTx, t: &Ticket, sender: &str, ours: &[String]) -> Result<bool> {
+    if sender.is_empty() {
+        return Ok(false);
+    }
+    if ours.iter().any(|o| o == sender)
+        || t.customer.address.eq_ignore_ascii_case(sender)
+        || t.participants.iter().any(|p| p == sender)
+    {
+        return Ok(true);
+    }
+    if t.participants
+        .iter()
+        .chain(std::iter::once(&t.customer.address))
+        .filter(|p| !ours.contains(p))
+        .any(|p| rules::same_organisation(p, sender))
+    {
+        return Ok(true);
+    }
+    Ok(tx.get(Table::Users, sender.as_bytes())?.is_some())
+}
+
+/// The ticket a message belongs to, strongest evidence first:
+/// 1. In-Reply-To/References naming one of our outgoing Message-IDs whose HMAC verifies;
+/// 2. any id in In-Reply-To/References stored for a ticket (every References id counts, so a
+///    reply whose direct parent we never saw still joins);
+/// 3. the subject tag `[#N]`, only when [`tag_allowed`]; otherwise the tag is reported in
+///    `foreign_tag` so the new ticket can be linked to it.
+fn find_thread(
+    tx: &WriteTx,
+    p: &ParsedMessage,
+    secret: &[u8],
+    sender: &str,
+    ours: &[String],
+) -> Result<Found> {
+    let ids: Vec<&String> = p
         .in_reply_to
         .iter()
         .chain(p.references.iter().rev())
-        .chain(dsn_id.iter());
-    for id in ids {
+        .collect();
+    for id in &ids {
+        if let Some((t, _)) = compose::verify_message_id(secret, id) {
+            let number = match tx.get_rec::<MessageRef>(Table::MessageIds, id.as_bytes())? {
+                Some(r) => r.ticket,
+                None => t,
+            };
+            if let Some(t) = tx.get_rec::<Ticket>(Table::Tickets, &be(number))? {
+                return Ok(Found {
+                    ticket: Some(resolve_merged(tx, t)?),
+                    foreign_tag: None,
+                });
+            }
+        }
+    }
+    for id in &ids {
         if let Some(r) = tx.get_rec::<MessageRef>(Table::MessageIds, id.as_bytes())?
             && let Some(t) = tx.get_rec::<Ticket>(Table::Tickets, &be(r.ticket))?
         {
-            return Ok(Some(t));
+            return Ok(Found {
+                ticket: Some(resolve_merged(tx, t)?),
+                foreign_tag: None,
+            });
         }
     }
+    let mut foreign_tag = None;
     for n in tags_in_subject(&p.subject) {
         if let Some(t) = tx.get_rec::<Ticket>(Table::Tickets, &be(n))? {
-            return Ok(Some(t));
+            let t = resolve_merged(tx, t)?;
+            if tag_allowed(tx, &t, sender, ours)? {
+                return Ok(Found {
+                    ticket: Some(t),
+                    foreign_tag: None,
+                });
+            }
+            foreign_tag.get_or_insert(t.number);
+        }
+    }
+    Ok(Found {
+        ticket: None,
+        foreign_tag,
+    })
+}
+
+/// The outgoing article a bounce reports on: the original Message-ID inside the DSN (its
+/// `message/rfc822` or `text/rfc822-headers` part), then In-Reply-To/References. Only ours
+/// counts: an id whose HMAC verifies, or an id stored for an outgoing article (mail we sent,
+/// or our own mailbox's mail copied to us).
+fn bounced_article(
+    tx: &WriteTx,
+    p: &ParsedMessage,
+    raw: &[u8],
+    secret: &[u8],
+) -> Result<Option<(u64, u64)>> {
+    let inner = dsn_original_message_id(raw);
+    let ids = inner
+        .iter()
+        .chain(p.in_reply_to.iter())
+        .chain(p.references.iter().rev());
+    for id in ids {
+        let verified = compose::verify_message_id(secret, id);
+        let stored = tx.get_rec::<MessageRef>(Table::MessageIds, id.as_bytes())?;
+        let (t, a) = match (stored, verified) {
+            (Some(r), _) => (r.ticket, r.article),
+            (None, Some((t, a))) => (t, a),
+            (None, None) => continue,
+        };
+        if let Some(art) = tx.get_rec::<Article>(Table::Articles, &be2(t, a))?
+            && art.direction == Direction::Out
+        {
+            return Ok(Some((t, a)));
         }
     }
     Ok(None)

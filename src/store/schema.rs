@@ -27,11 +27,20 @@ pub enum Table {
     Outbound,
     /// `due time ms (u64 BE) ++ item id (u64 BE) → ()`: the queue's timer index.
     OutboundDue,
+    // mail rules (ids 15–19)
+    /// `day (u64 BE, Unix days) ++ lower-case address → u32`: automatic mails sent to an
+    /// address that day (RFC 3834 rate limit).
+    AutoReplyCounts,
+    /// `ticket (u64 BE) ++ other ticket (u64 BE) → TicketLink`.
+    TicketLinks,
+    /// `ticket (u64 BE) ++ article id (u64 BE) → ArticleMail`: which of our mailboxes an
+    /// incoming article reached, and its content fingerprint.
+    ArticleMail,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 13] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -42,6 +51,10 @@ impl Table {
         Table::Users,
         Table::Outbound,
         Table::OutboundDue,
+        // mail rules
+        Table::AutoReplyCounts,
+        Table::TicketLinks,
+        Table::ArticleMail,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -57,6 +70,10 @@ impl Table {
             Table::Users => 8,
             Table::Outbound => 9,
             Table::OutboundDue => 10,
+            // mail rules
+            Table::AutoReplyCounts => 15,
+            Table::TicketLinks => 16,
+            Table::ArticleMail => 17,
         }
     }
 
@@ -78,6 +95,10 @@ impl Table {
             Table::Users => "users",
             Table::Outbound => "outbound",
             Table::OutboundDue => "outbound_due",
+            // mail rules
+            Table::AutoReplyCounts => "auto_reply_counts",
+            Table::TicketLinks => "ticket_links",
+            Table::ArticleMail => "article_mail",
         }
     }
 
