@@ -163,6 +163,42 @@ pub fn save(app: &App, rules: &MailRules) -> Result<()> {
     })
 }
 
+/// A partial change of [`MailRules`] (CLI `trygg mail-rules set`, control socket).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailRulesPatch {
+    pub autoack: Option<bool>,
+    pub autoack_lang: Option<String>,
+    pub max_auto_per_day: Option<u32>,
+    pub new_ticket_after_days: Option<u32>,
+    pub agent_forward: Option<bool>,
+}
+
+/// Applies `patch` to the stored rules and returns the result. Errors: `Invalid`.
+pub fn update(app: &App, patch: &MailRulesPatch) -> Result<MailRules> {
+    let now = app.now_ms();
+    app.store.write(now, |tx| {
+        let mut r = load(tx)?;
+        if let Some(v) = patch.autoack {
+            r.autoack = v;
+        }
+        if let Some(v) = &patch.autoack_lang {
+            r.autoack_lang = v.trim().to_ascii_lowercase();
+        }
+        if let Some(v) = patch.max_auto_per_day {
+            r.max_auto_per_day = v;
+        }
+        if let Some(v) = patch.new_ticket_after_days {
+            r.new_ticket_after_days = v;
+        }
+        if let Some(v) = patch.agent_forward {
+            r.agent_forward = v;
+        }
+        r.validate()?;
+        tx.put_rec(Table::Settings, SETTINGS_KEY, &r)?;
+        Ok(r)
+    })
+}
+
 /// Fills `{tag}`, `{number}`, `{subject}`, `{org}`.
 pub fn fill(template: &str, number: u64, subject: &str, org: &str) -> String {
     template

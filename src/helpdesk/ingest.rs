@@ -718,3 +718,509 @@ pub fn upsert_contact(tx: &mut WriteTx, addr: &MailAddress, now: i64) -> Result<
     };
     tx.put_rec(Table::Contacts, key.as_bytes(), &contact)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::FixedClock;
+    use crate::helpdesk::autoreply::MailRulesPatch;
+    use crate::helpdesk::settings::{SetupInput, run_setup};
+    use crate::helpdesk::tickets;
+    use std::sync::Arc;
+
+    const SUPPORT: &str = "support@helpdesk.example.com";
+    const AGENT: &str = "agent@helpdesk.example.com";
+    const T0: i64 = 1_741_000_000_000;
+
+    struct Fixture {
+        app: Arc<App>,
+        clock: Arc<FixedClock>,
+        _dir: tempfile::TempDir,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(FixedClock::at(T0));
+        let app = App::open(&dir.path().join("data"), clock.clone()).unwrap();
+        run_setup(
+            &app,
+            SetupInput {
+                org_name: "Hjälpdesken AB".into(),
+                admin_email: AGENT.into(),
+                admin_password: "Admin-Passw0rd-123".into(),
+                mailboxes: vec![SUPPORT.into(), "it@helpdesk.example.com".into()],
+                relay: None,
+            },
+        )
+        .unwrap();
+        Fixture {
+            app,
+            clock,
+            _dir: dir,
+        }
+    }
+
+    fn mail(from: &str, id: &str, subject: &str, extra: &str, body: &str) -> Vec<u8> {
+        format!(
+            "Received: from x by y; Mon, 3 Mar 2025 10:00:00 +0100\r\nFrom: {from}\r\nTo: {SUPPORT}\r\nSubject: {subject}\r\nMessage-ID: <{id}>\r\nDate: Mon, 3 Mar 2025 10:00:00 +0100\r\n{extra}\r\n{body}\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn env(rcpts: &[&str]) -> Envelope {
+        Envelope {
+            mail_from: "x@example.org".into(),
+            rcpt_to: rcpts.iter().map(|s| s.to_string()).collect(),
+            peer: "127.0.0.1".into(),
+            trace: None,
+        }
+    }
+
+    fn send(f: &Fixture, raw: &[u8]) -> IngestOutcome {
+        ingest(&f.app, raw, &env(&[SUPPORT])).unwrap()
+    }
+
+    fn art(f: &Fixture, t: u64, id: u64) -> Article {
+        f.app.store.read(|r| tickets::article(r, t, id)).unwrap()
+    }
+
+    fn ticket(f: &Fixture, n: u64) -> Ticket {
+        f.app.store.read(|r| tickets::get_ticket(r, n)).unwrap()
+    }
+
+    fn links(f: &Fixture, n: u64) -> Vec<TicketLink> {
+        f.app.store.read(|r| links::links_of(r, n)).unwrap()
+    }
+
+    #[test]
+    fn our_signed_ids_thread_strongest_and_forgeries_do_not() {
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail(
+                "Åsa <asa@kommun.example.se>",
+                "a1@k",
+                "Skrivaren",
+                "",
+                "hej",
+            ),
+        );
+        assert!(a.created);
+        let reply = crate::helpdesk::reply::reply(&f.app, a.ticket, AGENT, "Vi tittar.").unwrap();
+        let our_id = art(&f, a.ticket, reply).message_id;
+        // A reply naming our id threads even from a new address and with another tag.
+        let b = send(
+            &f,
+            &mail(
+                "x@annan.example.org",
+                "b1@o",
+                "Re: [#999999] ny rubrik",
+                &format!("In-Reply-To: <{our_id}>\r\n"),
+                "svar",
+            ),
+        );
+        assert_eq!(b.ticket, a.ticket);
+        assert!(!b.created);
+        // The same shape with a forged MAC is not ours and not stored: a new ticket.
+        let forged = format!(
+            "{}.{}.0000000000000000@helpdesk.example.com",
+            a.ticket, reply
+        );
+        let c = send(
+            &f,
+            &mail(
+                "x@annan.example.org",
+                "c1@o",
+                "Re: fråga",
+                &format!("In-Reply-To: <{forged}>\r\n"),
+                "svar",
+            ),
+        );
+        assert!(c.created);
+    }
+
+    #[test]
+    fn every_references_id_is_a_thread_key() {
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("anna@firma.example.se", "root@f", "VPN", "", "hej"),
+        );
+        let b = send(
+            &f,
+            &mail(
+                "bo@annat.example.dk",
+                "b@x",
+                "SV: VS: VPN",
+                "In-Reply-To: <never-seen@x>\r\nReferences: <root@f> <never-seen@x>\r\n",
+                "svar",
+            ),
+        );
+        assert_eq!(b.ticket, a.ticket);
+    }
+
+    #[test]
+    fn subject_tags_only_from_participants_or_their_organisation() {
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("asa@kommun.example.se", "a@k", "Skrivaren", "", "hej"),
+        );
+        let tag = crate::helpdesk::ticket_tag(a.ticket);
+        // The customer herself.
+        let own = send(
+            &f,
+            &mail(
+                "asa@kommun.example.se",
+                "a2@k",
+                &format!("Sv: {tag} Skrivaren"),
+                "",
+                "igen",
+            ),
+        );
+        assert_eq!(own.ticket, a.ticket);
+        // A colleague from the same organisation domain.
+        let colleague = send(
+            &f,
+            &mail(
+                "per@kommun.example.se",
+                "p@k",
+                &format!("Sv: {tag} Skrivaren"),
+                "",
+                "samma",
+            ),
+        );
+        assert_eq!(colleague.ticket, a.ticket);
+        // A stranger: a new ticket, linked for an agent to merge.
+        let stranger = send(
+            &f,
+            &mail(
+                "eve@annan.example.org",
+                "e@o",
+                &format!("{tag} Skrivaren"),
+                "",
+                "jag med",
+            ),
+        );
+        assert!(stranger.created);
+        let s = art(&f, stranger.ticket, stranger.article);
+        assert!(s.flags.foreign_tag);
+        assert_eq!(links(&f, stranger.ticket)[0].kind, LinkKind::QuotesTagOf);
+        assert_eq!(links(&f, a.ticket)[0].kind, LinkKind::TagQuotedBy);
+
+        // Public provider domains do not make colleagues.
+        let g = send(&f, &mail("kund@gmail.com", "g@g", "Hjälp", "", "hej"));
+        let gtag = crate::helpdesk::ticket_tag(g.ticket);
+        let other = send(
+            &f,
+            &mail(
+                "annan@gmail.com",
+                "g2@g",
+                &format!("Re: {gtag} Hjälp"),
+                "",
+                "hej",
+            ),
+        );
+        assert!(other.created);
+        // Agents may use tags.
+        let agent = send(
+            &f,
+            &mail(AGENT, "ag@h", &format!("{gtag} Hjälp"), "", "notis"),
+        );
+        assert_eq!(agent.ticket, g.ticket);
+
+        // Merge the stranger's ticket: articles move, later replies to it follow.
+        let moved = links::merge(&f.app, stranger.ticket, a.ticket, AGENT).unwrap();
+        assert_eq!(moved, 1);
+        assert_eq!(ticket(&f, stranger.ticket).status, TicketStatus::Closed);
+        let after = send(
+            &f,
+            &mail(
+                "eve@annan.example.org",
+                "e2@o",
+                "Re: x",
+                "In-Reply-To: <e@o>\r\n",
+                "mer",
+            ),
+        );
+        assert_eq!(after.ticket, a.ticket);
+        assert!(links::merge(&f.app, stranger.ticket, a.ticket, AGENT).is_err());
+    }
+
+    #[test]
+    fn closed_tickets_reopen_but_not_for_automatic_mail_and_follow_up_after_days() {
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("asa@kommun.example.se", "a@k", "Skrivaren", "", "hej"),
+        );
+        tickets::set_status(&f.app, a.ticket, TicketStatus::Closed).unwrap();
+        let auto = send(
+            &f,
+            &mail(
+                "asa@kommun.example.se",
+                "ooo@k",
+                "Automatiskt svar: Skrivaren",
+                "In-Reply-To: <a@k>\r\nAuto-Submitted: auto-replied\r\n",
+                "Jag är borta",
+            ),
+        );
+        assert_eq!(auto.ticket, a.ticket);
+        assert!(art(&f, a.ticket, auto.article).flags.auto_reply);
+        assert_eq!(ticket(&f, a.ticket).status, TicketStatus::Closed);
+        let human = send(
+            &f,
+            &mail(
+                "asa@kommun.example.se",
+                "r@k",
+                "Re: Skrivaren",
+                "In-Reply-To: <a@k>\r\n",
+                "igen",
+            ),
+        );
+        assert_eq!(human.ticket, a.ticket);
+        assert_eq!(ticket(&f, a.ticket).status, TicketStatus::Open);
+
+        crate::helpdesk::autoreply::update(
+            &f.app,
+            &MailRulesPatch {
+                new_ticket_after_days: Some(30),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        tickets::set_status(&f.app, a.ticket, TicketStatus::Closed).unwrap();
+        f.clock.advance(29 * DAY_MS);
+        let soon = send(
+            &f,
+            &mail(
+                "asa@kommun.example.se",
+                "r2@k",
+                "Re: Skrivaren",
+                "In-Reply-To: <a@k>\r\n",
+                "igen",
+            ),
+        );
+        assert_eq!(soon.ticket, a.ticket);
+        tickets::set_status(&f.app, a.ticket, TicketStatus::Closed).unwrap();
+        f.clock.advance(31 * DAY_MS);
+        let late = send(
+            &f,
+            &mail(
+                "asa@kommun.example.se",
+                "r3@k",
+                "Re: Skrivaren",
+                "In-Reply-To: <a@k>\r\n",
+                "nu igen",
+            ),
+        );
+        assert!(late.created);
+        assert_eq!(links(&f, late.ticket)[0].kind, LinkKind::FollowUpOf);
+        assert_eq!(links(&f, late.ticket)[0].other, a.ticket);
+        assert_eq!(ticket(&f, a.ticket).status, TicketStatus::Closed);
+    }
+
+    #[test]
+    fn duplicates_reused_ids_and_two_mailboxes() {
+        let f = fixture();
+        let raw = mail("anna@firma.example.se", "same@f", "Fråga", "", "första");
+        let a = ingest(&f.app, &raw, &env(&[SUPPORT, "it@helpdesk.example.com"])).unwrap();
+        // The same message again, with another trace header: a duplicate.
+        let mut again = b"Received: from elsewhere\r\n".to_vec();
+        again.extend_from_slice(&raw);
+        let d = ingest(&f.app, &again, &env(&["it@helpdesk.example.com"])).unwrap();
+        assert!(d.duplicate);
+        assert_eq!((d.ticket, d.article), (a.ticket, a.article));
+        let info: ArticleMail = f
+            .app
+            .store
+            .read(|r| r.get_rec(Table::ArticleMail, &be2(a.ticket, a.article)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            info.mailboxes,
+            vec![SUPPORT.to_string(), "it@helpdesk.example.com".into()]
+        );
+        // Same id, different content: a new article, flagged.
+        let other = mail(
+            "anna@firma.example.se",
+            "same@f",
+            "Fråga",
+            "",
+            "helt annan text",
+        );
+        let v = send(&f, &other);
+        assert!(!v.duplicate);
+        assert_ne!(v.article, a.article);
+        assert!(art(&f, v.ticket, v.article).flags.reused_message_id);
+        // …and that variant delivered again is a duplicate of it.
+        let v2 = send(&f, &other);
+        assert!(v2.duplicate);
+        assert_eq!(v2.article, v.article);
+        // No Message-ID: a stable synthetic one.
+        let none = b"From: a@b.example\r\nSubject: utan id\r\n\r\nx\r\n";
+        let n1 = send(&f, none);
+        let n2 = send(&f, none);
+        assert!(n2.duplicate);
+        assert_eq!(n1.article, n2.article);
+    }
+
+    fn dsn(original_id: &str, rcpt: &str) -> Vec<u8> {
+        format!(
+            "From: MAILER-DAEMON@mx.example.com (Mail Delivery System)\r\nTo: {SUPPORT}\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-{original_id}>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nI could not deliver it.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.com\r\n\r\nFinal-Recipient: rfc822; {rcpt}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: {SUPPORT}\r\nMessage-ID: <{original_id}>\r\nSubject: x\r\n\r\n--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn bounces_mark_our_article_failed_and_others_are_only_flagged() {
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("kirsten@firma.example.dk", "k@f", "Konto", "", "hej"),
+        );
+        let reply = crate::helpdesk::reply::reply(&f.app, a.ticket, AGENT, "Svar").unwrap();
+        let our_id = art(&f, a.ticket, reply).message_id;
+        let b = send(&f, &dsn(&our_id, "kirsten@firma.example.dk"));
+        assert_eq!(b.ticket, a.ticket);
+        assert!(!b.created);
+        let bounced = art(&f, a.ticket, reply);
+        match bounced.delivery {
+            Some(Delivery::Failed { reason, .. }) => {
+                assert!(reason.contains("kirsten@firma.example.dk"), "{reason}");
+                assert!(reason.contains("5.1.1"), "{reason}");
+            }
+            other => panic!("not failed: {other:?}"),
+        }
+        let ba = art(&f, a.ticket, b.article);
+        assert!(ba.flags.bounce && !ba.flags.bounce_unverified);
+        // A bounce of a customer's own (incoming) message acts on nothing.
+        let c = send(&f, &dsn("k@f", "kirsten@firma.example.dk"));
+        let ca = art(&f, c.ticket, c.article);
+        assert!(ca.flags.bounce_unverified);
+        assert!(c.created);
+        assert_eq!(art(&f, a.ticket, a.article).delivery, None);
+    }
+
+    #[test]
+    fn auto_ack_follows_rfc_3834_and_the_daily_cap() {
+        let f = fixture();
+        crate::helpdesk::autoreply::update(
+            &f.app,
+            &MailRulesPatch {
+                autoack: Some(true),
+                autoack_lang: Some("sv".into()),
+                max_auto_per_day: Some(2),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let a = send(
+            &f,
+            &mail("Åsa <asa@kommun.example.se>", "a@k", "Skrivaren", "", "hej"),
+        );
+        let ack = a.auto_ack.expect("acknowledged");
+        let ack_art = art(&f, a.ticket, ack);
+        assert!(ack_art.flags.automatic);
+        assert_eq!(ack_art.direction, Direction::Out);
+        assert!(
+            ack_art
+                .subject
+                .contains(&crate::helpdesk::ticket_tag(a.ticket))
+        );
+        assert!(ack_art.text.contains("Vi har registrerat"));
+        let raw = get_blob_of(&f, &ack_art);
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("Auto-Submitted: auto-replied"));
+        assert!(text.contains(&format!("X-Loop: {SUPPORT}")));
+        let queued = f
+            .app
+            .store
+            .read(|r| crate::mail::outbound::queue::all(r))
+            .unwrap();
+        assert!(
+            queued
+                .iter()
+                .any(|q| q.article == ack && q.mail_from.is_empty())
+        );
+        // A reply to the ack (threaded) gets none; automatic mail gets none.
+        for extra in [
+            "Auto-Submitted: auto-replied\r\n",
+            "Precedence: bulk\r\n",
+            "List-Id: <l.example.org>\r\n",
+            &format!("X-Loop: {SUPPORT}\r\n"),
+            "X-Auto-Response-Suppress: All\r\n",
+        ] {
+            let o = send(
+                &f,
+                &mail(
+                    "bo@firma.example.se",
+                    &format!("{extra}@x"),
+                    "Ny",
+                    extra,
+                    "x",
+                ),
+            );
+            assert!(o.created && o.auto_ack.is_none(), "{extra}");
+        }
+        let machine = send(
+            &f,
+            &mail("no-reply@firma.example.se", "nr@x", "Ny", "", "x"),
+        );
+        assert!(machine.auto_ack.is_none());
+        // The daily cap (2) per recipient.
+        let second = send(&f, &mail("asa@kommun.example.se", "a2@k", "Annat", "", "x"));
+        assert!(second.auto_ack.is_some());
+        let third = send(
+            &f,
+            &mail("asa@kommun.example.se", "a3@k", "Tredje", "", "x"),
+        );
+        assert!(third.created && third.auto_ack.is_none());
+        f.clock.advance(DAY_MS);
+        let next_day = send(
+            &f,
+            &mail("asa@kommun.example.se", "a4@k", "Fjärde", "", "x"),
+        );
+        assert!(next_day.auto_ack.is_some());
+        // Our own ack coming back in is never answered (and threads into its ticket).
+        let back = send(&f, &raw);
+        assert!(back.auto_ack.is_none());
+    }
+
+    fn get_blob_of(f: &Fixture, a: &Article) -> Vec<u8> {
+        f.app
+            .store
+            .read(|r| get_blob(r, a.raw_sha256.as_deref().unwrap()))
+            .unwrap()
+            .unwrap()
+    }
+
+    #[test]
+    fn agent_forward_makes_the_original_sender_the_customer() {
+        let f = fixture();
+        let raw = mail(
+            AGENT,
+            "fw@h",
+            "Fwd: Skrivaren",
+            "",
+            "Kan ni titta?\r\n\r\n---------- Forwarded message ---------\r\nFrom: Åsa Öberg <asa@kommun.example.se>\r\nDate: Mon, 3 Mar 2025\r\nSubject: Skrivaren\r\n\r\nDen skriver inte.",
+        );
+        let a = send(&f, &raw);
+        let t = ticket(&f, a.ticket);
+        assert_eq!(t.customer.address, "asa@kommun.example.se");
+        assert_eq!(t.customer.name.as_deref(), Some("Åsa Öberg"));
+        assert!(art(&f, a.ticket, a.article).flags.forwarded_by_agent);
+        // A customer forwarding something is not an agent.
+        let b = send(
+            &f,
+            &mail(
+                "bo@firma.example.se",
+                "fw2@f",
+                "Fwd: x",
+                "",
+                "---------- Forwarded message ---------\r\nFrom: c@d.example\r\n",
+            ),
+        );
+        assert_eq!(ticket(&f, b.ticket).customer.address, "bo@firma.example.se");
+    }
+}

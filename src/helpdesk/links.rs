@@ -146,3 +146,23 @@ pub fn merge(app: &App, from: u64, into: u64, by: &str) -> Result<usize> {
         Ok(moved.len())
     })
 }
+
+/// Mail facts of a ticket for programs and tests: its links and, per article, which of our
+/// mailboxes it reached and its fingerprint. Errors: `NotFound`.
+pub fn mail_info(app: &App, number: u64) -> Result<serde_json::Value> {
+    let links = show_links(app, number)?;
+    let arts = app.store.read(|r| {
+        let mut out = Vec::new();
+        for a in articles(r, number)? {
+            let info: Option<ArticleMail> = r.get_rec(Table::ArticleMail, &be2(number, a.id))?;
+            out.push(serde_json::json!({
+                "id": a.id,
+                "message_id": a.message_id,
+                "mailboxes": info.as_ref().map(|i| i.mailboxes.clone()).unwrap_or_default(),
+                "fingerprint": info.map(|i| i.fingerprint),
+            }));
+        }
+        Ok(out)
+    })?;
+    Ok(serde_json::json!({ "links": links, "articles": arts }))
+}

@@ -195,6 +195,10 @@ pub fn no_auto_answer_reason(p: &ParsedMessage, ours: &[String]) -> Option<&'sta
     if is_bounce(p) {
         return Some("delivery status notification");
     }
+    if p.calendar.is_some() {
+        // Invitations are answered by accepting or declining, never by a ticket receipt.
+        return Some("calendar invitation");
+    }
     match &p.from {
         None => Some("no sender"),
         Some(f) if f.address.trim().is_empty() => Some("no sender"),

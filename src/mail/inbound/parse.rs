@@ -212,14 +212,18 @@ pub fn parse_message(raw: &[u8]) -> ParsedMessage {
 
 /// "Subject without reply/forward prefixes", used by threading.
 ///
-/// Strips, repeatedly and case-insensitively, any leading `Re`, `Sv`, `Vs`, `Aw`, `Wg`, `Fwd`,
-/// `Fw`, `Antw`, `Doorst`, `Tr`, `Rif`, `R`, `Odp` followed by an optional counter (`[2]` or
-/// `(2)`) and a colon (ASCII `:` or full-width `：`), with optional white space around it.
+/// Strips, repeatedly and case-insensitively, any leading `Re`, `Sv`, `Vs`, `Vl`, `Aw`, `Wg`,
+/// `Fwd`, `Fw`, `Antw`, `Doorst`, `Tr`, `Rif`, `R`, `Rv`, `Enc`, `Res`, `Ynt`, `Odp` (English,
+/// Nordic, Finnish, German, Dutch, French, Italian, Spanish, Portuguese, Turkish, Polish)
+/// followed by an optional counter (`[2]` or `(2)`) and a colon (ASCII `:` or full-width
+/// `：`), with optional white space around it.
 /// Automatic-reply prefixes (`Automatiskt svar:`, `Autosvar:`) and ticket tags are kept.
 /// Returns a trimmed sub-slice of `subject`.
 pub fn strip_reply_prefixes(subject: &str) -> &str {
-    const PREFIXES: [&str; 13] = [
-        "re", "sv", "vs", "aw", "wg", "fwd", "fw", "antw", "doorst", "tr", "rif", "r", "odp",
+    // Longer prefixes first where one is a prefix of another (fwd/fw, res/re, rif/r).
+    const PREFIXES: [&str; 18] = [
+        "res", "re", "sv", "vs", "vl", "aw", "wg", "fwd", "fw", "antw", "doorst", "tr", "rif",
+        "rv", "enc", "ynt", "odp", "r",
     ];
     let mut rest = subject.trim();
     'outer: loop {
@@ -1358,6 +1362,16 @@ mod tests {
         assert_eq!(strip_reply_prefixes(""), "");
         assert_eq!(strip_reply_prefixes("Re:"), "");
         assert_eq!(strip_reply_prefixes("Åter: x"), "Åter: x");
+        assert_eq!(strip_reply_prefixes("RE: Sv: VS: AW: WG: x"), "x");
+        assert_eq!(strip_reply_prefixes("Re[2]: RE[3]: Re(4): x"), "x");
+        assert_eq!(strip_reply_prefixes("VL: RV: ENC: RES: YNT: x"), "x");
+        assert_eq!(strip_reply_prefixes("Fwd: Fw: FWD: x"), "x");
+        assert_eq!(
+            strip_reply_prefixes("SV: [Driftinfo] x (sag 58213)"),
+            "[Driftinfo] x (sag 58213)"
+        );
+        assert_eq!(strip_reply_prefixes("Resultat: x"), "Resultat: x");
+        assert_eq!(strip_reply_prefixes("Encore: x"), "Encore: x");
     }
 
     #[test]
