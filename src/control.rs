@@ -81,7 +81,7 @@ pub fn execute(app: &App, req: &Request) -> Result<Value> {
         Request::Ping => Ok(Value::String("pong".into())),
         // mail rules
         Request::MailRulesShow => Ok(serde_json::to_value(
-            app.store.read(|r| crate::helpdesk::autoreply::load(r))?,
+            app.store.read(crate::helpdesk::autoreply::load)?,
         )?),
         Request::MailRulesSet { patch } => Ok(serde_json::to_value(
             crate::helpdesk::autoreply::update(app, patch)?,

@@ -1133,11 +1133,7 @@ mod tests {
         let text = String::from_utf8_lossy(&raw);
         assert!(text.contains("Auto-Submitted: auto-replied"));
         assert!(text.contains(&format!("X-Loop: {SUPPORT}")));
-        let queued = f
-            .app
-            .store
-            .read(|r| crate::mail::outbound::queue::all(r))
-            .unwrap();
+        let queued = f.app.store.read(crate::mail::outbound::queue::all).unwrap();
         assert!(
             queued
                 .iter()
