@@ -166,3 +166,22 @@ pub fn mail_info(app: &App, number: u64) -> Result<serde_json::Value> {
     })?;
     Ok(serde_json::json!({ "links": links, "articles": arts }))
 }
+
+/// Our mailboxes each article reached, by article id.
+pub type MailboxesByArticle = std::collections::HashMap<u64, Vec<String>>;
+
+/// The links of ticket `number` and, per article id, the mailboxes it reached.
+pub fn mail_facts(app: &App, number: u64) -> Result<(Vec<TicketLink>, MailboxesByArticle)> {
+    app.store.read(|r| {
+        let links = links_of(r, number)?;
+        let mut mailboxes = std::collections::HashMap::new();
+        for (k, v) in r.scan(Table::ArticleMail, &be(number), false, usize::MAX)? {
+            let info: ArticleMail = decode(&v)?;
+            let id = crate::store::codec::read_be(k.get(8..).unwrap_or_default());
+            if !info.mailboxes.is_empty() {
+                mailboxes.insert(id, info.mailboxes);
+            }
+        }
+        Ok((links, mailboxes))
+    })
+}

@@ -2,6 +2,8 @@
 
 pub mod layout;
 pub mod login;
+// mail rules
+pub mod mail_rules;
 pub mod setup;
 pub mod ticket;
 pub mod tickets;
