@@ -284,7 +284,9 @@ fn store_parsed(
         flags.foreign_tag = true;
         link_to = Some((n, LinkKind::QuotesTagOf));
     }
-    let machine_mail = flags.auto_reply || flags.bounce || flags.loop_detected;
+    // Machine mail (automatic replies, bounces, our own mail looping back, list mail) never
+    // reopens a closed ticket.
+    let machine_mail = flags.auto_reply || flags.bounce || flags.loop_detected || flags.bulk;
     let existing = match found.ticket {
         // A reply to a ticket closed longer than the configured days starts a new one.
         Some(t)

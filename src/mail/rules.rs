@@ -860,3 +860,38 @@ mod tests {
         assert!(thread_index_child("bm9wZQ==", 0).is_none());
     }
 }
+
+#[cfg(test)]
+mod hard_mail_tests {
+    use crate::mail::inbound::parse::parse_message;
+
+    #[test]
+    fn encoded_words_glued_to_text_decode() {
+        for (subject, want) in [
+            ("Hej=?utf-8?q?_d=C3=A4r?=", "Hej där"),
+            ("=?utf-8?q?V=C3=A4lkommen?=till oss", "Välkommen till oss"),
+            ("Re:=?iso-8859-1?q?_Sk=E6rm?=", "Re: Skærm"),
+            ("=?utf-8?b?w4VzYQ==?==?utf-8?b?IMOWYmVyZw==?=", "Åsa Öberg"),
+        ] {
+            let m = parse_message(
+                format!("From: a@example.org\r\nSubject: {subject}\r\n\r\nx\r\n").as_bytes(),
+            );
+            // mail-parser separates a glued word from its neighbour by a space; what counts
+            // is that every word decodes (compared with white space collapsed).
+            let got = m.subject.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(got, want, "{subject}");
+            assert!(!m.subject.contains("=?"), "{subject}");
+        }
+    }
+
+    #[test]
+    fn agent_forward_as_attachment_names_the_original_sender() {
+        let raw = b"From: agent@helpdesk.example.com\r\nSubject: Fwd: VPN\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSe bifogat.\r\n--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: =?utf-8?q?Bj=C3=B6rn?= <bjorn@firma.example.se>\r\nSubject: VPN\r\nMessage-ID: <inner@firma>\r\n\r\nVPN fungerar inte.\r\n--b--\r\n";
+        let m = parse_message(raw);
+        assert_eq!(m.attachments.len(), 1);
+        assert_eq!(m.attachments[0].filename, "VPN.eml");
+        let f = super::forwarded_original_sender(&m).unwrap();
+        assert_eq!(f.address, "bjorn@firma.example.se");
+        assert_eq!(f.name.as_deref(), Some("Björn"));
+    }
+}
