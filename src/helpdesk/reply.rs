@@ -54,7 +54,7 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
         let parent_thread_index = last_in
             .and_then(|a| a.raw_sha256.as_deref())
             .and_then(|sha| super::ingest::get_blob(tx, sha).ok().flatten())
-            .and_then(|raw| crate::mail::inbound::parse::parse_message(&raw).thread_index);
+            .and_then(|raw| crate::mail::rules::raw_header(&raw, "thread-index"));
         let mut references: Vec<String> = last_in.map(|a| a.references.clone()).unwrap_or_default();
         let in_reply_to = last_in.map(|a| a.message_id.clone());
         if let Some(id) = &in_reply_to

@@ -633,6 +633,35 @@ pub fn calendar_summary(ics: &str) -> String {
 
 // ---- Outlook threading ----------------------------------------------------------------------
 
+/// The first value of header `name` in the header block of `raw` (unfolded, trimmed),
+/// reading at most the first 256 KiB: a cheap look-up that does not parse the body.
+pub fn raw_header(raw: &[u8], name: &str) -> Option<String> {
+    let head = &raw[..raw.len().min(256 * 1024)];
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| head.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(head.len());
+    let text = String::from_utf8_lossy(&head[..end]);
+    let mut value: Option<String> = None;
+    for line in text.split('\n') {
+        let line = line.trim_end_matches('\r');
+        if let Some(v) = value.as_mut() {
+            if line.starts_with([' ', '\t']) {
+                v.push_str(line.trim());
+                continue;
+            }
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':')
+            && k.trim().eq_ignore_ascii_case(name)
+        {
+            value = Some(v.trim().to_string());
+        }
+    }
+    value.filter(|v| !v.is_empty())
+}
+
 /// FILETIME (100 ns since 1601) of Unix milliseconds.
 fn filetime(unix_ms: i64) -> u64 {
     (unix_ms.max(0) as u64)
@@ -858,6 +887,10 @@ mod tests {
         assert_eq!(bytes.len(), 27);
         assert_eq!(&bytes[..22], &engine.decode(&root).unwrap()[..]);
         assert!(thread_index_child("bm9wZQ==", 0).is_none());
+        let raw =
+            b"From: a@b\r\nThread-Index: AdmN\r\n q0w=\r\nSubject: x\r\n\r\nThread-Index: no\r\n";
+        assert_eq!(raw_header(raw, "thread-index").as_deref(), Some("AdmNq0w="));
+        assert_eq!(raw_header(raw, "x-none"), None);
     }
 }
 
