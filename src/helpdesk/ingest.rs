@@ -1221,4 +1221,38 @@ mod tests {
         );
         assert_eq!(ticket(&f, b.ticket).customer.address, "bo@firma.example.se");
     }
+
+    #[test]
+    fn replies_keep_other_systems_tags_and_carry_outlook_headers() {
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("order@lev.example.com", "o@l", "Leverans", "", "hej"),
+        );
+        let tag = crate::helpdesk::ticket_tag(a.ticket);
+        send(
+            &f,
+            &mail(
+                "order@lev.example.com",
+                "o2@l",
+                &format!("AW: {tag} Leverans [SUP-4471]"),
+                "In-Reply-To: <o@l>\r\nThread-Index: AdmNq0wAAAAAAAAAAAAAAAAAAAAAAA==\r\n",
+                "Ihr Vorgang",
+            ),
+        );
+        let r = crate::helpdesk::reply::reply(&f.app, a.ticket, AGENT, "Tack").unwrap();
+        let out = art(&f, a.ticket, r);
+        assert_eq!(out.subject, format!("{tag} Leverans [SUP-4471]"));
+        let raw = get_blob_of(&f, &out);
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("Thread-Topic: Leverans"), "{text}");
+        let index = crate::mail::rules::raw_header(&raw, "thread-index").unwrap();
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let child = b64.decode(&index).unwrap();
+        let parent = b64.decode("AdmNq0wAAAAAAAAAAAAAAAAAAAAAAA==").unwrap();
+        assert_eq!(child.len(), 27, "one child block");
+        assert_eq!(&child[..22], &parent[..]);
+        assert!(text.contains("X-Loop: support@helpdesk.example.com"));
+    }
 }

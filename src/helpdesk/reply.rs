@@ -84,7 +84,17 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
             name: Some(s.org_name.clone()),
             address: mailbox.clone(),
         };
-        let subject = format!("{} {}", ticket_tag(number), ticket.subject);
+        // Keep other systems' reference tags of the customer's latest subject, so their
+        // ticket system threads our answer too.
+        let mut subject = format!("{} {}", ticket_tag(number), ticket.subject);
+        if let Some(a) = last_in {
+            for tag in crate::mail::rules::foreign_reference_tags(&a.subject) {
+                if !subject.contains(&tag) && subject.len() < 400 {
+                    subject.push(' ');
+                    subject.push_str(&tag);
+                }
+            }
+        }
         let mail = OutgoingMail {
             from: from.clone(),
             to: vec![to.clone()],

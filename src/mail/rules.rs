@@ -428,6 +428,35 @@ fn address_in(text: &str) -> Option<MailAddress> {
     })
 }
 
+/// Other systems' reference tags in a subject — `[SUP-4471]`, `(sag 58213)`, `[Ticket#99]` —
+/// that an answer should keep so the other side threads it too: bracketed or parenthesised
+/// groups of at most 40 characters that contain a digit. trygg's own `[#N]` tags are not
+/// included.
+pub fn foreign_reference_tags(subject: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (open, close) in [('[', ']'), ('(', ')')] {
+        let mut rest = subject;
+        while let Some(i) = rest.find(open) {
+            let after = &rest[i + open.len_utf8()..];
+            let Some(j) = after.find(close) else { break };
+            let inner = &after[..j];
+            let own = inner
+                .strip_prefix('#')
+                .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+            if !own
+                && !inner.trim().is_empty()
+                && inner.chars().count() <= 40
+                && inner.chars().any(|c| c.is_ascii_digit())
+                && !inner.contains([open, close])
+            {
+                out.push(format!("{open}{inner}{close}"));
+            }
+            rest = &after[j + close.len_utf8()..];
+        }
+    }
+    out
+}
+
 // ---- TNEF ---------------------------------------------------------------------------------
 
 /// TNEF stream signature (MS-OXTNEF §2.1.3.1).
@@ -725,6 +754,19 @@ mod tests {
         ));
         assert!(!same_organisation("a@gmail.com", "b@gmail.com"));
         assert!(!same_organisation("a@x.example.se", "b@y.example.se"));
+    }
+
+    #[test]
+    fn other_systems_tags() {
+        assert_eq!(
+            foreign_reference_tags("SV: [#1002] Vi har modtaget din henvendelse (sag 58213)"),
+            vec!["(sag 58213)".to_string()]
+        );
+        assert_eq!(
+            foreign_reference_tags("[SUP-4471] Lieferung [Driftinfo] (bitte) [Ticket#99]"),
+            vec!["[SUP-4471]".to_string(), "[Ticket#99]".to_string()]
+        );
+        assert!(foreign_reference_tags("Re: [#1] x [ ] ( ) [").is_empty());
     }
 
     #[test]
