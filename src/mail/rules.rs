@@ -324,15 +324,47 @@ pub fn bounce_reason(p: &ParsedMessage) -> String {
         })
         .collect();
     let mut reason = if failed.is_empty() {
-        // Non-standard bounce: the first lines of its text.
-        let head: Vec<&str> = p
+        // Non-standard bounce (qmail, Exim, Exchange text): the first address in the text
+        // that is not the reporting system's, and the first line with an SMTP reply code.
+        let reporter = p.from.as_ref().map(|f| f.address.to_ascii_lowercase());
+        let addr = p
             .text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .take(3)
-            .collect();
-        format!("bounced: {}", head.join(" "))
+            .split(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | ',' | ';'))
+            .map(|w| w.trim_matches(|c: char| matches!(c, ':' | '.' | '(' | ')' | '[' | ']')))
+            .find(|w| {
+                let lw = w.to_ascii_lowercase();
+                w.contains('@')
+                    && w.len() > 3
+                    && Some(&lw) != reporter.as_ref()
+                    && !is_machine_sender(&lw)
+            });
+        let code_line = p.text.lines().map(str::trim).find(|l| {
+            l.split(|c: char| !c.is_ascii_alphanumeric() && c != '.')
+                .any(|w| {
+                    let b = w.as_bytes();
+                    (b.len() == 3
+                        && matches!(b[0], b'4' | b'5')
+                        && w.bytes().all(|x| x.is_ascii_digit()))
+                        || (b.len() >= 5
+                            && matches!(b[0], b'4' | b'5')
+                            && b[1] == b'.'
+                            && w.bytes().all(|x| x.is_ascii_digit() || x == b'.'))
+                })
+        });
+        match (addr, code_line) {
+            (Some(a), Some(l)) => format!("bounced: {a}: {l}"),
+            (Some(a), None) => format!("bounced: {a}"),
+            _ => {
+                let head: Vec<&str> = p
+                    .text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .take(3)
+                    .collect();
+                format!("bounced: {}", head.join(" "))
+            }
+        }
     } else {
         failed.join("; ")
     };
@@ -843,6 +875,18 @@ mod tests {
         assert_eq!(
             r[0].diagnostic,
             "550 5.1.1 <kirsten@example.dk>: Recipient address rejected"
+        );
+    }
+
+    #[test]
+    fn non_standard_bounce_names_address_and_code() {
+        let m = parse_message(
+            b"From: MAILER-DAEMON@mx.example.com\r\nSubject: failure notice\r\n\r\nHi. This is the qmail-send program.\r\n\r\n<kirsten@firma.example.dk>:\r\n192.0.2.1 does not like recipient.\r\nRemote host said: 550 5.1.1 No such user\r\n",
+        );
+        assert!(is_bounce(&m));
+        assert_eq!(
+            bounce_reason(&m),
+            "bounced: kirsten@firma.example.dk: Remote host said: 550 5.1.1 No such user"
         );
     }
 
