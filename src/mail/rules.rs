@@ -1014,3 +1014,91 @@ mod hard_mail_tests {
         assert_eq!(f.name.as_deref(), Some("Björn"));
     }
 }
+
+#[cfg(test)]
+mod no_panic_tests {
+    use super::*;
+    use crate::mail::inbound::parse::parse_message;
+
+    /// Deterministic pseudo-random strings over an alphabet rich in the characters these
+    /// rules split on, plus multi-byte letters (slicing must stay on char boundaries).
+    fn samples() -> Vec<String> {
+        const ALPHABET: &[&str] = &[
+            "a",
+            "Z",
+            "0",
+            "5",
+            "@",
+            ".",
+            ":",
+            ";",
+            "<",
+            ">",
+            "[",
+            "]",
+            "(",
+            ")",
+            "#",
+            " ",
+            "\t",
+            "\r\n",
+            "\n",
+            "\r\n ",
+            "=",
+            "\\",
+            ",",
+            "å",
+            "Ø",
+            "€",
+            "\u{feff}",
+            "–",
+            "yahoo.",
+            "gmx.",
+            "BEGIN:VEVENT",
+            "DTSTART:",
+            "SUMMARY:",
+            "Final-Recipient:",
+            "rfc822;",
+            "Action: failed",
+            "From:",
+            "Från:",
+            "-----Original Message-----",
+        ];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut out = Vec::new();
+        for round in 0..400 {
+            let len = 1 + round % 60;
+            let mut s = String::new();
+            for _ in 0..len {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                s.push_str(ALPHABET[(state % ALPHABET.len() as u64) as usize]);
+            }
+            out.push(s);
+        }
+        out
+    }
+
+    #[test]
+    fn rules_never_panic_on_odd_input() {
+        for s in samples() {
+            let _ = is_public_domain(&s);
+            let _ = same_organisation(&s, &s);
+            let _ = is_machine_sender(&s);
+            let _ = parse_delivery_status(&s);
+            let _ = calendar_summary(&s);
+            let _ = foreign_reference_tags(&s);
+            let _ = raw_header(s.as_bytes(), "from");
+            let _ = tnef_attachments(s.as_bytes());
+            let _ = thread_index_child(&s, 0);
+            let _ = crate::helpdesk::ingest::content_fingerprint(s.as_bytes());
+            let raw = format!("From: {s}\r\nSubject: {s}\r\nX-Loop: {s}\r\n\r\n{s}\r\n");
+            let m = parse_message(raw.as_bytes());
+            let _ = forwarded_original_sender(&m);
+            let _ = no_auto_answer_reason(&m, &["a@b".to_string()]);
+            let _ = bounce_reason(&m);
+            let _ = crate::mail::inbound::parse::strip_reply_prefixes(&s);
+        }
+    }
+}
