@@ -418,6 +418,9 @@ fn store_parsed(
         && !article.flags.forwarded_by_agent
         && !article.flags.bounce
         && rules::no_auto_answer_reason(p, ours).is_none()
+        // An SMTP delivery (it has our trace header) with the null reverse-path is a
+        // notification (RFC 5321 §4.5.5, RFC 3834 §2); IMAP fetches have no envelope.
+        && !(env.trace.is_some() && env.mail_from.trim().is_empty())
         && tx.get(Table::Users, sender.as_bytes())?.is_none()
     {
         auto_ack = autoreply::queue_ack(
