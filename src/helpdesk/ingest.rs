@@ -1183,6 +1183,13 @@ mod tests {
             &mail("asa@kommun.example.se", "a4@k", "Fjärde", "", "x"),
         );
         assert!(next_day.auto_ack.is_some());
+        // Yesterday's counters are gone: one address counted today.
+        let rows = f
+            .app
+            .store
+            .read(|r| r.count(Table::AutoReplyCounts))
+            .unwrap();
+        assert_eq!(rows, 1);
         // Our own ack coming back in is never answered (and threads into its ticket).
         let back = send(&f, &raw);
         assert!(back.auto_ack.is_none());
