@@ -276,6 +276,13 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
             _ => {}
         }
     }
+    // 33 has no Date: dated from its top Received line (flagged).
+    let thirty_three = all_articles
+        .iter()
+        .find(|(_, a)| a["from_address"] == "ups-serverrum@drift.example.dk");
+    if !thirty_three.is_some_and(|(_, a)| a["flags"]["date_from_received"] == true) {
+        failures.push("33-odd-missing-date.eml: not dated from its Received line".into());
+    }
     // 11 marks the outbound article of 10 failed for the dead Cc address.
     let ten =
         header_message_id(&std::fs::read(corpus.join("10-reply-helpdesk-thread-b.eml")).unwrap())
