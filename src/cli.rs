@@ -29,6 +29,50 @@ pub enum Command {
     /// Tickets.
     #[command(subcommand)]
     Ticket(TicketCommand),
+    // mail rules
+    /// Mail rules: auto-acknowledgement, reopening, agent forwards.
+    #[command(subcommand)]
+    MailRules(MailRulesCommand),
+}
+
+// mail rules
+/// `trygg mail-rules …`
+#[derive(Debug, Subcommand)]
+pub enum MailRulesCommand {
+    /// Print the mail rules as JSON.
+    Show {
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Change mail rules; prints the result as JSON.
+    Set {
+        #[command(flatten)]
+        data: DataArg,
+        /// Acknowledge new tickets automatically: on or off.
+        #[arg(long, value_parser = parse_on_off)]
+        autoack: Option<bool>,
+        /// Template language of the acknowledgement: en, sv or da.
+        #[arg(long)]
+        lang: Option<String>,
+        /// Most automatic mails to one address per day.
+        #[arg(long)]
+        max_auto_per_day: Option<u32>,
+        /// Replies to tickets closed longer than this many days open a new ticket (0: reopen).
+        #[arg(long)]
+        new_ticket_after_days: Option<u32>,
+        /// Agents' forwards open tickets for the original sender: on or off.
+        #[arg(long, value_parser = parse_on_off)]
+        agent_forward: Option<bool>,
+    },
+}
+
+/// `on`/`off` (also true/false, yes/no).
+pub fn parse_on_off(s: &str) -> Result<bool, String> {
+    match s.to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(format!("expected on or off, not {s:?}")),
+    }
 }
 
 /// `--data DIR` shared by every command.
@@ -140,6 +184,24 @@ pub enum TicketCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+    // mail rules
+    /// Links and mail facts (mailboxes reached) of a ticket, as JSON.
+    MailInfo {
+        /// Ticket number.
+        number: u64,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Move every article of a ticket into another one (recorded on both).
+    Merge {
+        /// The ticket to merge away.
+        number: u64,
+        /// The ticket that receives the articles.
+        #[arg(long)]
+        into: u64,
+        #[command(flatten)]
+        data: DataArg,
     },
 }
 

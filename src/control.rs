@@ -30,6 +30,18 @@ pub enum Request {
         number: u64,
     },
     Ping,
+    // mail rules
+    MailRulesShow,
+    MailRulesSet {
+        patch: crate::helpdesk::autoreply::MailRulesPatch,
+    },
+    TicketMailInfo {
+        number: u64,
+    },
+    TicketMerge {
+        from: u64,
+        into: u64,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,6 +79,17 @@ pub fn execute(app: &App, req: &Request) -> Result<Value> {
         }
         Request::TicketShow { number } => Ok(serde_json::to_value(tickets::show(app, *number)?)?),
         Request::Ping => Ok(Value::String("pong".into())),
+        // mail rules
+        Request::MailRulesShow => Ok(serde_json::to_value(
+            app.store.read(crate::helpdesk::autoreply::load)?,
+        )?),
+        Request::MailRulesSet { patch } => Ok(serde_json::to_value(
+            crate::helpdesk::autoreply::update(app, patch)?,
+        )?),
+        Request::TicketMailInfo { number } => crate::helpdesk::links::mail_info(app, *number),
+        Request::TicketMerge { from, into } => Ok(serde_json::json!({
+            "moved": crate::helpdesk::links::merge(app, *from, *into, "cli")?
+        })),
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use trygg::app::{App, SystemClock};
-use trygg::cli::{self, Cli, Command, TicketCommand};
+use trygg::cli::{self, Cli, Command, MailRulesCommand, TicketCommand};
 use trygg::config::BootConfig;
 use trygg::control::{self, Request};
 use trygg::error::{Error, ErrorKind, Result};
@@ -131,6 +131,18 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        // mail rules
+        Command::MailRules(cmd) => run_mail_rules(cmd),
+        Command::Ticket(TicketCommand::MailInfo { number, data }) => {
+            let v = query(&data.data, Request::TicketMailInfo { number })?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
+        Command::Ticket(TicketCommand::Merge { number, into, data }) => {
+            let v = query(&data.data, Request::TicketMerge { from: number, into })?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            Ok(())
+        }
         Command::Ticket(TicketCommand::Show { number, data, json }) => {
             let v = query(&data.data, Request::TicketShow { number })?;
             if json {
@@ -164,6 +176,34 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+// mail rules
+fn run_mail_rules(cmd: MailRulesCommand) -> Result<()> {
+    let v = match cmd {
+        MailRulesCommand::Show { data } => query(&data.data, Request::MailRulesShow)?,
+        MailRulesCommand::Set {
+            data,
+            autoack,
+            lang,
+            max_auto_per_day,
+            new_ticket_after_days,
+            agent_forward,
+        } => query(
+            &data.data,
+            Request::MailRulesSet {
+                patch: trygg::helpdesk::autoreply::MailRulesPatch {
+                    autoack,
+                    autoack_lang: lang,
+                    max_auto_per_day,
+                    new_ticket_after_days,
+                    agent_forward,
+                },
+            },
+        )?,
+    };
+    println!("{}", serde_json::to_string_pretty(&v)?);
+    Ok(())
 }
 
 /// Asks the running server over the control socket, or opens the store when none runs.

@@ -53,6 +53,8 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     setup(&data, &["support@helpdesk.example.com"], &[]);
+    // Auto-acknowledgements on: none may go to automatic, list, bounce or duplicate mail.
+    mail_rules_set(&data, &["--autoack", "on"]);
     let server = Server::start(&data);
 
     // Placeholder tags of the corpus (README "Ticket tags") → the file that creates the ticket.
@@ -123,6 +125,11 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
         assert_eq!(t["tag"].as_str().unwrap(), format!("[#{n}]"));
         let show = ticket_show(&data, n);
         for a in show["articles"].as_array().unwrap() {
+            if a["flags"]["automatic"] == true {
+                // trygg's own acknowledgements are checked below, not against the corpus.
+                all_articles.push((n, a.clone()));
+                continue;
+            }
             article_of_msgid.insert(
                 a["message_id"].as_str().unwrap().to_string(),
                 (n, a.clone()),
@@ -229,12 +236,123 @@ fn corpus_messages_become_the_tickets_the_manifest_expects() {
             }
         }
     }
-    // Corpus README totals: 30 tickets, 44 messages minus 1 duplicate.
+    // Mail rules: flags and side effects per kind.
+    let received: Vec<&(u64, Value)> = all_articles
+        .iter()
+        .filter(|(_, a)| a["flags"]["automatic"] != true)
+        .collect();
+    let acks: Vec<&(u64, Value)> = all_articles
+        .iter()
+        .filter(|(_, a)| a["flags"]["automatic"] == true)
+        .collect();
+    for m in &manifest {
+        let file = m["file"].as_str().unwrap();
+        let raw = std::fs::read(corpus.join(file)).unwrap();
+        let Some(id) = header_message_id(&raw) else {
+            continue;
+        };
+        let Some((_, a)) = article_of_msgid.get(&id) else {
+            continue;
+        };
+        let flags = &a["flags"];
+        let mut expect = |what: &str, ok: bool| {
+            if !ok {
+                failures.push(format!("{file}: {what}; flags {flags}"));
+            }
+        };
+        match m["kind"].as_str().unwrap() {
+            "auto" if file != "32-auto-x-loop.eml" => {
+                expect("auto-reply flag", flags["auto_reply"] == true)
+            }
+            "list" => expect("list/bulk flag", flags["bulk"] == true),
+            "bounce" => expect(
+                "verified bounce flag",
+                flags["bounce"] == true && flags["bounce_unverified"] == false,
+            ),
+            "new" | "reply" => expect(
+                "no automatic/bounce/bulk flag",
+                flags["auto_reply"] == false && flags["bounce"] == false && flags["bulk"] == false,
+            ),
+            _ => {}
+        }
+    }
+    // 33 has no Date: dated from its top Received line (flagged).
+    let thirty_three = all_articles
+        .iter()
+        .find(|(_, a)| a["from_address"] == "ups-serverrum@drift.example.dk");
+    if !thirty_three.is_some_and(|(_, a)| a["flags"]["date_from_received"] == true) {
+        failures.push("33-odd-missing-date.eml: not dated from its Received line".into());
+    }
+    // 11 marks the outbound article of 10 failed for the dead Cc address.
+    let ten =
+        header_message_id(&std::fs::read(corpus.join("10-reply-helpdesk-thread-b.eml")).unwrap())
+            .unwrap();
+    match article_of_msgid.get(&ten) {
+        Some((_, a)) => {
+            let detail = a["delivery_detail"].as_str().unwrap_or("");
+            if a["delivery"] != "failed" || !detail.contains("kirsten.vind@tomrer.example.dk") {
+                failures.push(format!(
+                    "11-bounce-dsn-postfix.eml: article of 10 not marked failed for kirsten.vind: {} {detail}",
+                    a["delivery"]
+                ));
+            }
+        }
+        None => failures.push("10-reply-helpdesk-thread-b.eml: not stored".into()),
+    }
+    // Auto-acknowledgements: exactly one per ticket opened by a person's new mail; none for
+    // tickets opened by list, bulk or automatic mail (09, 31, 32), none for the calendar
+    // invitation (37) or the no-reply sender (40), and none caused by 02, 05, 11, 30.
+    let no_ack_roots = [
+        "09-list-mailman.eml",
+        "31-list-newsletter-list-unsubscribe.eml",
+        "32-auto-x-loop.eml",
+        "37-odd-calendar-invite.eml",
+        "40-odd-us-ascii-declared-utf8-body.eml",
+    ];
+    let mut expected_acks = 0;
+    for m in &manifest {
+        let file = m["file"].as_str().unwrap();
+        if !m["thread_with"].is_null() {
+            continue;
+        }
+        let Some(t) = ticket_of_file.get(file) else {
+            continue;
+        };
+        let n = acks.iter().filter(|(tn, _)| tn == t).count();
+        let want = usize::from(!no_ack_roots.contains(&file));
+        expected_acks += want;
+        if n != want {
+            failures.push(format!(
+                "{file}: {n} auto-acknowledgements on its ticket, expected {want}"
+            ));
+        }
+    }
+    if acks.len() != expected_acks {
+        failures.push(format!(
+            "{} auto-acknowledgements in all, expected {expected_acks}",
+            acks.len()
+        ));
+    }
+    for (_, ack) in &acks {
+        let to = ack["to"].to_string();
+        for m in &manifest {
+            let kind = m["kind"].as_str().unwrap();
+            let addr = m["from_address"].as_str().unwrap();
+            if ["list", "bounce"].contains(&kind) && to.contains(addr) {
+                failures.push(format!("an auto-acknowledgement went to {addr} ({kind})"));
+            }
+        }
+        if ack["direction"] != "out" || ack["delivery"] != "queued" {
+            failures.push(format!("auto-acknowledgement not queued outbound: {ack}"));
+        }
+    }
+
+    // Corpus README totals: 30 tickets, 44 messages minus 1 duplicate (plus our acks).
     if tickets.len() != 30 {
         failures.push(format!("expected 30 tickets, got {}", tickets.len()));
     }
-    if all_articles.len() != 43 {
-        failures.push(format!("expected 43 articles, got {}", all_articles.len()));
+    if received.len() != 43 {
+        failures.push(format!("expected 43 articles, got {}", received.len()));
     }
     let passed = manifest.len()
         - manifest

@@ -149,6 +149,10 @@ fn drop_shared(
             c.blobs_removed += 1;
         }
     }
+    // Per-article mail facts (mailboxes reached, content fingerprint).
+    for (k, _) in tx.scan(Table::ArticleMail, &be(number), false, usize::MAX)? {
+        tx.delete(Table::ArticleMail, &k)?;
+    }
     for (_, a) in articles {
         c.attachments += a.attachments.len() as u64;
         for sha in blobs_of(a) {
@@ -222,6 +226,16 @@ pub fn delete_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) -> Re
     drop_shared(tx, number, &articles, refs, &mut c)?;
     for (key, _) in &articles {
         tx.delete(Table::Articles, key)?;
+    }
+    // Links from this ticket, and links of other tickets to it.
+    for (k, v) in tx.scan(Table::TicketLinks, &[], false, usize::MAX)? {
+        let from_this = k.get(..8) == Some(&be(number)[..]);
+        let to_this = decode::<crate::helpdesk::model::TicketLink>(&v)
+            .map(|l| l.other == number)
+            .unwrap_or(false);
+        if from_this || to_this {
+            tx.delete(Table::TicketLinks, &k)?;
+        }
     }
     tx.delete(Table::Tickets, &be(number))?;
     Ok(c)

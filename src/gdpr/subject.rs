@@ -634,6 +634,12 @@ pub fn erase(
     if let Identity::Email(e) = id {
         tx.delete(Table::Contacts, e.as_bytes())?;
         consent::erase(tx, e)?;
+        // RFC 3834 rate-limit counters: `day (8 bytes) ++ address`.
+        for (k, _) in tx.scan(Table::AutoReplyCounts, &[], false, usize::MAX)? {
+            if k.get(8..) == Some(e.as_bytes()) {
+                tx.delete(Table::AutoReplyCounts, &k)?;
+            }
+        }
     }
     report.plan = plan;
     Ok(report)

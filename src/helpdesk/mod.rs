@@ -2,7 +2,9 @@
 //! here is shared by the web pages, the JSON API, the control socket and the CLI (DESIGN
 //! invariant 6).
 
+pub mod autoreply;
 pub mod ingest;
+pub mod links;
 pub mod model;
 pub mod reply;
 pub mod settings;

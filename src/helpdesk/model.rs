@@ -156,6 +156,66 @@ pub struct Article {
 pub struct MessageRef {
     pub ticket: u64,
     pub article: u64,
+    /// The stored message's content fingerprint (mail rules: same id, other content → a new
+    /// article).
+    #[serde(default)]
+    pub fingerprint: Option<String>,
+}
+
+// mail rules: links between tickets (Table::TicketLinks)
+
+/// How one ticket relates to another (`Table::TicketLinks`, stored in both directions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkKind {
+    /// This ticket was opened because someone who is not a participant of the other one
+    /// quoted its tag; an agent may merge it.
+    QuotesTagOf,
+    /// The other ticket was opened by quoting this ticket's tag.
+    TagQuotedBy,
+    /// This ticket continues the other (closed longer than the configured days).
+    FollowUpOf,
+    /// The other ticket continues this one.
+    FollowedUpBy,
+    /// This ticket's articles were moved into the other one.
+    MergedInto,
+    /// The other ticket's articles were moved into this one.
+    MergedFrom,
+}
+
+impl LinkKind {
+    /// Stable name for JSON and CLI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LinkKind::QuotesTagOf => "quotes_tag_of",
+            LinkKind::TagQuotedBy => "tag_quoted_by",
+            LinkKind::FollowUpOf => "follow_up_of",
+            LinkKind::FollowedUpBy => "followed_up_by",
+            LinkKind::MergedInto => "merged_into",
+            LinkKind::MergedFrom => "merged_from",
+        }
+    }
+    /// The kind recorded on the other ticket.
+    pub fn inverse(self) -> LinkKind {
+        match self {
+            LinkKind::QuotesTagOf => LinkKind::TagQuotedBy,
+            LinkKind::TagQuotedBy => LinkKind::QuotesTagOf,
+            LinkKind::FollowUpOf => LinkKind::FollowedUpBy,
+            LinkKind::FollowedUpBy => LinkKind::FollowUpOf,
+            LinkKind::MergedInto => LinkKind::MergedFrom,
+            LinkKind::MergedFrom => LinkKind::MergedInto,
+        }
+    }
+}
+
+/// One link record: `ticket (BE) ++ other (BE) → TicketLink`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketLink {
+    pub other: u64,
+    pub kind: LinkKind,
+    /// Unix ms.
+    pub at_ms: i64,
+    /// Who made it (`None`: mail rules).
+    pub by: Option<String>,
 }
 
 /// A customer (data subject) known by e-mail address.
@@ -165,4 +225,14 @@ pub struct Contact {
     pub name: Option<String>,
     pub created_ms: i64,
     pub last_seen_ms: i64,
+}
+
+/// Mail facts of an incoming article (`Table::ArticleMail`, key `ticket ++ article`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleMail {
+    /// Which of our mailboxes received it (lower case; several when the same mail reached
+    /// more than one of them, in one delivery or several).
+    pub mailboxes: Vec<String>,
+    /// Its content fingerprint ([`crate::helpdesk::ingest::content_fingerprint`]).
+    pub fingerprint: String,
 }

@@ -50,6 +50,11 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
                 "this ticket has no customer address to answer (e.g. a bounce without a sender)",
             ));
         }
+        // Outlook threads by Thread-Index: continue the customer's, if they sent one.
+        let parent_thread_index = last_in
+            .and_then(|a| a.raw_sha256.as_deref())
+            .and_then(|sha| super::ingest::get_blob(tx, sha).ok().flatten())
+            .and_then(|raw| crate::mail::rules::raw_header(&raw, "thread-index"));
         let mut references: Vec<String> = last_in.map(|a| a.references.clone()).unwrap_or_default();
         let in_reply_to = last_in.map(|a| a.message_id.clone());
         if let Some(id) = &in_reply_to
@@ -79,7 +84,17 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
             name: Some(s.org_name.clone()),
             address: mailbox.clone(),
         };
-        let subject = format!("{} {}", ticket_tag(number), ticket.subject);
+        // Keep other systems' reference tags of the customer's latest subject, so their
+        // ticket system threads our answer too.
+        let mut subject = format!("{} {}", ticket_tag(number), ticket.subject);
+        if let Some(a) = last_in {
+            for tag in crate::mail::rules::foreign_reference_tags(&a.subject) {
+                if !subject.contains(&tag) && subject.len() < 400 {
+                    subject.push(' ');
+                    subject.push_str(&tag);
+                }
+            }
+        }
         let mail = OutgoingMail {
             from: from.clone(),
             to: vec![to.clone()],
@@ -89,6 +104,15 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
             in_reply_to: in_reply_to.clone(),
             references: references.clone(),
             date: now / 1000,
+            auto_replied: false,
+            x_loop: Some(mailbox.clone()),
+            thread_topic: Some(ticket.subject.clone()),
+            thread_index: Some(thread_index_for(
+                &secret,
+                &ticket,
+                parent_thread_index.as_deref(),
+                now,
+            )),
         };
         let raw = compose::build(&mail)?;
         let raw_sha = super::ingest::put_blob(tx, &raw)?;
@@ -124,6 +148,7 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
             &MessageRef {
                 ticket: number,
                 article: article_id,
+                fingerprint: None,
             },
         )?;
         ticket.articles += 1;
@@ -148,4 +173,20 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
     })?;
     app.outbound_wakeup.notify_one();
     Ok(article_id)
+}
+
+/// The `Thread-Index` of an outgoing mail in ticket `ticket`: a child block of the
+/// customer's `parent` index when it is valid, else a new index whose GUID is derived from
+/// the ticket (HMAC, so all our mails of one ticket share it) and its creation time.
+pub fn thread_index_for(secret: &[u8], ticket: &Ticket, parent: Option<&str>, now: i64) -> String {
+    use hmac::{Hmac, Mac};
+    if let Some(child) = parent.and_then(|p| crate::mail::rules::thread_index_child(p, now)) {
+        return child;
+    }
+    let mut guid = [0u8; 16];
+    if let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(secret) {
+        mac.update(format!("thread-index:{}", ticket.number).as_bytes());
+        guid.copy_from_slice(&mac.finalize().into_bytes()[..16]);
+    }
+    crate::mail::rules::thread_index_new(guid, ticket.created_ms)
 }

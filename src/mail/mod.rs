@@ -2,3 +2,5 @@
 
 pub mod inbound;
 pub mod outbound;
+// mail rules
+pub mod rules;

@@ -30,11 +30,20 @@ pub enum Table {
     // gdpr
     /// `lower-case contact address ++ 0 ++ consent id (u64 BE) → Consent` (GDPR Art. 7).
     Consents,
+    // mail rules (ids 15–19)
+    /// `day (u64 BE, Unix days) ++ lower-case address → u32`: automatic mails sent to an
+    /// address that day (RFC 3834 rate limit).
+    AutoReplyCounts,
+    /// `ticket (u64 BE) ++ other ticket (u64 BE) → TicketLink`.
+    TicketLinks,
+    /// `ticket (u64 BE) ++ article id (u64 BE) → ArticleMail`: which of our mailboxes an
+    /// incoming article reached, and its content fingerprint.
+    ArticleMail,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 14] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -45,6 +54,10 @@ impl Table {
         Table::Users,
         Table::Outbound,
         Table::OutboundDue,
+        // mail rules
+        Table::AutoReplyCounts,
+        Table::TicketLinks,
+        Table::ArticleMail,
         // gdpr
         Table::Consents,
     ];
@@ -64,6 +77,10 @@ impl Table {
             Table::OutboundDue => 10,
             // gdpr: ids 45–49
             Table::Consents => 45,
+            // mail rules
+            Table::AutoReplyCounts => 15,
+            Table::TicketLinks => 16,
+            Table::ArticleMail => 17,
         }
     }
 
@@ -86,6 +103,10 @@ impl Table {
             Table::Outbound => "outbound",
             Table::OutboundDue => "outbound_due",
             Table::Consents => "consents",
+            // mail rules
+            Table::AutoReplyCounts => "auto_reply_counts",
+            Table::TicketLinks => "ticket_links",
+            Table::ArticleMail => "article_mail",
         }
     }
 

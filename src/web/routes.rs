@@ -55,6 +55,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "mail", "queue", id, action] if post => {
             mail_delivery_queue(app, req, uri, id, action).await
         }
+        // mail rules
+        ["tickets", n, "merge"] if post => ticket_merge(app, req, uri, n).await,
+        ["admin", "mail-rules"] if get => mail_rules_get(app, req).await,
+        ["admin", "mail-rules"] if post => mail_rules_post(app, req, uri).await,
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
@@ -423,14 +427,16 @@ async fn render_ticket(
     reply_text: &str,
     error: Option<&str>,
 ) -> Resp {
+    // mail rules: `?images=ARTICLE` shows that article's remote images
+    let images_for = req.q("images").and_then(parse_number);
     let loaded = blocking(app, move |a| {
         let (ticket, articles) = tickets::load_full(a, n)?;
-        let bodies = pages::ticket::sanitised_bodies(n, &articles);
-        Ok((ticket, articles, bodies))
+        let (bodies, extras) = pages::ticket::bodies_and_extras(a, n, &articles, images_for)?;
+        Ok((ticket, articles, bodies, extras))
     })
     .await;
     match loaded {
-        Ok((ticket, articles, bodies)) => {
+        Ok((ticket, articles, bodies, extras)) => {
             let page = pages::ticket::render(
                 req,
                 &TicketPage {
@@ -440,9 +446,17 @@ async fn render_ticket(
                     csrf: &session.csrf,
                     reply_text,
                     error,
+                    extras: &extras,
                 },
             );
-            http::html(status, page)
+            let mut resp = http::html(status, page);
+            if images_for.is_some() {
+                resp.headers_mut().insert(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(pages::ticket::CSP_WITH_REMOTE_IMAGES),
+                );
+            }
+            resp
         }
         Err(e) => pages::error_page(req, &e),
     }
@@ -713,6 +727,76 @@ async fn mail_delivery_queue(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, act
         Ok(()) => {
             tracing::info!(user = %session.user, item = id, action, "outbound queue action");
             http::redirect("/admin/mail?saved=1#outbound-queue")
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+// ---- mail rules ---------------------------------------------------------------------------
+
+async fn ticket_merge(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
+    let Some(session) = session_of(req) else {
+        return to_login(req);
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let (Some(n), Some(into)) = (parse_number(n), req.f("into").and_then(parse_number)) else {
+        return pages::error_page(
+            req,
+            &Error::invalid("give the number of the ticket to merge into"),
+        );
+    };
+    let user = session.user.clone();
+    match blocking(app, move |a| {
+        crate::helpdesk::links::merge(a, n, into, &user)
+    })
+    .await
+    {
+        Ok(_) => http::redirect(&format!("/tickets/{into}")),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn mail_rules_get(app: &Arc<App>, req: &Req) -> Resp {
+    let Some(session) = session_of(req) else {
+        return to_login(req);
+    };
+    let user = session.user.clone();
+    let csrf = session.csrf.clone();
+    match blocking(app, move |a| pages::mail_rules::load_for_admin(a, &user)).await {
+        Ok(rules) => pages::mail_rules::page(req, StatusCode::OK, &rules, &csrf, None, false),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let Some(session) = session_of(req) else {
+        return to_login(req);
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let user = session.user.clone();
+    let csrf = session.csrf.clone();
+    let form = pages::mail_rules::Form::from_req(req);
+    let f2 = form.clone();
+    match blocking(app, move |a| {
+        pages::mail_rules::save_from_admin(a, &user, &f2)
+    })
+    .await
+    {
+        Ok(rules) => pages::mail_rules::page(req, StatusCode::OK, &rules, &csrf, None, true),
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            let shown = form.to_rules_lossy();
+            pages::mail_rules::page(
+                req,
+                StatusCode::BAD_REQUEST,
+                &shown,
+                &csrf,
+                Some(&e.message),
+                false,
+            )
         }
         Err(e) => pages::error_page(req, &e),
     }

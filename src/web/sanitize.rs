@@ -14,6 +14,22 @@ use std::collections::{HashMap, HashSet};
 /// Cleans `html`. `cid_urls` maps a Content-ID (without `<>`, compared case-sensitively as
 /// the mail gave it) to the URL that serves that attachment.
 pub fn sanitise_mail_html(html: &str, cid_urls: &HashMap<String, String>) -> String {
+    sanitise_mail_html_with(html, cid_urls, false).0
+}
+
+/// [`sanitise_mail_html`] with a choice for remote images: with `remote_images` an `img`
+/// may also load an `https:`/`http:` URL (the agent asked for it; the page then needs a CSP
+/// allowing those images). Returns the HTML and whether it had remote images (kept or
+/// removed).
+pub fn sanitise_mail_html_with(
+    html: &str,
+    cid_urls: &HashMap<String, String>,
+    remote_images: bool,
+) -> (String, bool) {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let saw_remote = Arc::new(AtomicBool::new(false));
+    let saw = saw_remote.clone();
     let cids = cid_urls.clone();
     let mut b = ammonia::Builder::default();
     // Tags whose content is dropped too (not just the tag).
@@ -39,7 +55,14 @@ pub fn sanitise_mail_html(html: &str, cid_urls: &HashMap<String, String>) -> Str
     b.attribute_filter(move |element, attribute, value| -> Option<Cow<'_, str>> {
         match (element, attribute) {
             ("img", "src") => {
-                let cid = strip_prefix_ignore_case(value.trim(), "cid:")?;
+                let v = value.trim();
+                let remote = strip_prefix_ignore_case(v, "https:").is_some()
+                    || strip_prefix_ignore_case(v, "http:").is_some();
+                if remote {
+                    saw.store(true, Ordering::Relaxed);
+                    return remote_images.then_some(Cow::Borrowed(value));
+                }
+                let cid = strip_prefix_ignore_case(v, "cid:")?;
                 let cid = percent_encoding::percent_decode_str(cid)
                     .decode_utf8()
                     .ok()?;
@@ -58,7 +81,8 @@ pub fn sanitise_mail_html(html: &str, cid_urls: &HashMap<String, String>) -> Str
             _ => Some(Cow::Borrowed(value)),
         }
     });
-    b.clean(html).to_string()
+    let out = b.clean(html).to_string();
+    (out, saw_remote.load(Ordering::Relaxed))
 }
 
 fn own_attachment_url(u: &str) -> Option<Cow<'_, str>> {
@@ -151,5 +175,25 @@ mod tests {
             &cids,
         );
         assert_eq!(out.matches(&format!("src=\"{url}\"")).count(), 2, "{out}");
+    }
+
+    #[test]
+    fn remote_images_only_when_asked_and_still_sanitised() {
+        let html = r#"<p>Hej<img src="https://tracker.example/p.gif" onerror="x()"><script>alert(1)</script></p>"#;
+        let (blocked, had) = sanitise_mail_html_with(html, &HashMap::new(), false);
+        assert!(had);
+        assert!(!blocked.contains("tracker.example"), "{blocked}");
+        let (shown, had) = sanitise_mail_html_with(html, &HashMap::new(), true);
+        assert!(had);
+        assert!(
+            shown.contains(r#"src="https://tracker.example/p.gif""#),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("onerror") && !shown.contains("script"),
+            "{shown}"
+        );
+        let (_, had) = sanitise_mail_html_with("<p>x</p>", &HashMap::new(), false);
+        assert!(!had);
     }
 }

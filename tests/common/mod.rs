@@ -102,8 +102,12 @@ impl Server {
     }
 
     pub fn start_with_env(data: &Path, env: &[(&str, &str)]) -> Server {
-        let http = free_port();
-        let smtp = free_port();
+        Self::start_on(data, free_port(), free_port(), env)
+    }
+
+    // mail rules: two instances relaying to each other need each other's ports up front.
+    /// Starts `trygg serve` on the given HTTPS and SMTP ports.
+    pub fn start_on(data: &Path, http: u16, smtp: u16, env: &[(&str, &str)]) -> Server {
         let log = data.with_extension(format!("log{http}"));
         let logf = std::fs::File::create(&log).unwrap();
         let mut cmd = Command::new(bin());
@@ -251,4 +255,36 @@ pub fn write_file(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     let mut f = std::fs::File::create(&p).unwrap();
     f.write_all(content).unwrap();
     p
+}
+
+// mail rules
+/// `trygg mail-rules set ARGS` on `data` (through the server when one runs); the JSON result.
+pub fn mail_rules_set(data: &Path, args: &[&str]) -> serde_json::Value {
+    let d = data.display().to_string();
+    let mut all = vec!["mail-rules", "set", "--data", &d];
+    all.extend_from_slice(args);
+    let out = trygg(&all);
+    assert!(
+        out.status.success(),
+        "mail-rules set: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("mail-rules json")
+}
+
+/// `trygg ticket mail-info N` (links, mailboxes reached per article).
+pub fn ticket_mail_info(data: &Path, n: u64) -> serde_json::Value {
+    let out = trygg(&[
+        "ticket",
+        "mail-info",
+        &n.to_string(),
+        "--data",
+        &data.display().to_string(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("mail-info json")
 }

@@ -71,6 +71,42 @@ pub struct ParseFlags {
     pub missing_message_id: bool,
     /// A line longer than 998 octets (RFC 5322 §2.1.1).
     pub long_lines: bool,
+    // mail rules: set by ingest (src/mail/rules.rs), stored with the article
+    /// Automatic reply received (RFC 3834 `Auto-Submitted` other than `no`, `X-Autoreply`,
+    /// out-of-office): stored, never reopens a ticket, never answered.
+    #[serde(default)]
+    pub auto_reply: bool,
+    /// List or bulk mail (`List-Id`, `List-Unsubscribe`, `Precedence: bulk/list/junk`).
+    #[serde(default)]
+    pub bulk: bool,
+    /// A delivery status notification (RFC 3464) or a common non-standard bounce.
+    #[serde(default)]
+    pub bounce: bool,
+    /// A bounce that names no Message-ID of ours: stored, acted on nothing.
+    #[serde(default)]
+    pub bounce_unverified: bool,
+    /// Same Message-ID as an earlier message but different content (some systems reuse ids).
+    #[serde(default)]
+    pub reused_message_id: bool,
+    /// Mail trygg generated itself (an auto-acknowledgement), RFC 3834 `auto-replied`.
+    #[serde(default)]
+    pub automatic: bool,
+    /// Bears trygg's own `X-Loop`: our mail came back; never answered.
+    #[serde(default)]
+    pub loop_detected: bool,
+    /// A TNEF `winmail.dat` was unpacked into ordinary attachments (the original is kept).
+    #[serde(default)]
+    pub tnef_unpacked: bool,
+    /// An agent forwarded a customer's mail; the ticket belongs to the original sender.
+    #[serde(default)]
+    pub forwarded_by_agent: bool,
+    /// The subject quoted a ticket tag, but the sender is no participant of that ticket:
+    /// a new ticket was opened and linked to the tagged one.
+    #[serde(default)]
+    pub foreign_tag: bool,
+    /// No usable `Date` header: the date comes from the top `Received` line.
+    #[serde(default)]
+    pub date_from_received: bool,
 }
 
 /// A decoded message: the header fields the help desk uses, extracted text, HTML and
@@ -93,7 +129,8 @@ pub struct ParsedMessage {
     pub to: Vec<MailAddress>,
     /// All mailboxes of all `Cc` headers (groups flattened).
     pub cc: Vec<MailAddress>,
-    /// `Date` (RFC 5322 §3.3) as Unix seconds (UTC); `None` if missing or unparsable.
+    /// `Date` (RFC 5322 §3.3) as Unix seconds (UTC); without a usable Date, the date of the
+    /// topmost `Received` line (RFC 5321 §4.4) in the message; `None` if neither.
     pub date: Option<i64>,
     /// Extracted text, LF line endings: every `text/plain` body part in document order (only
     /// the first part of a `multipart/report`, RFC 6522); without any, the HTML as text.
@@ -112,6 +149,18 @@ pub struct ParsedMessage {
     pub x_loop: Vec<String>,
     /// `X-Autoreply` raw value, trimmed.
     pub x_autoreply: Option<String>,
+    /// `List-Unsubscribe` (RFC 2369) raw value, unfolded and trimmed.
+    pub list_unsubscribe: Option<String>,
+    /// `X-Auto-Response-Suppress` (Microsoft) raw value, trimmed.
+    pub x_auto_response_suppress: Option<String>,
+    /// `Thread-Index` (Microsoft, base64) raw value, trimmed.
+    pub thread_index: Option<String>,
+    /// `Return-Path` (RFC 5321 §4.4) addr-spec without `<>`; `Some("")` for the null sender.
+    pub return_path: Option<String>,
+    /// The transfer-decoded text of a `message/delivery-status` part (RFC 3464 §2.1).
+    pub delivery_status: Option<String>,
+    /// The text of a `text/calendar` body part or `.ics` attachment (RFC 5545), if any.
+    pub calendar: Option<String>,
     /// Top-level lower-case `type/subtype` (RFC 2045 §5), `"text/plain"` when absent.
     pub content_type: String,
     /// Parsing anomalies.
@@ -138,6 +187,12 @@ impl ParsedMessage {
             list_id: None,
             x_loop: Vec::new(),
             x_autoreply: None,
+            list_unsubscribe: None,
+            x_auto_response_suppress: None,
+            thread_index: None,
+            return_path: None,
+            delivery_status: None,
+            calendar: None,
             content_type: "text/plain".to_string(),
             flags: ParseFlags::default(),
         }
@@ -161,14 +216,18 @@ pub fn parse_message(raw: &[u8]) -> ParsedMessage {
 
 /// "Subject without reply/forward prefixes", used by threading.
 ///
-/// Strips, repeatedly and case-insensitively, any leading `Re`, `Sv`, `Vs`, `Aw`, `Wg`, `Fwd`,
-/// `Fw`, `Antw`, `Doorst`, `Tr`, `Rif`, `R`, `Odp` followed by an optional counter (`[2]` or
-/// `(2)`) and a colon (ASCII `:` or full-width `：`), with optional white space around it.
+/// Strips, repeatedly and case-insensitively, any leading `Re`, `Sv`, `Vs`, `Vl`, `Aw`, `Wg`,
+/// `Fwd`, `Fw`, `Antw`, `Doorst`, `Tr`, `Rif`, `R`, `Rv`, `Enc`, `Res`, `Ynt`, `Odp` (English,
+/// Nordic, Finnish, German, Dutch, French, Italian, Spanish, Portuguese, Turkish, Polish)
+/// followed by an optional counter (`[2]` or `(2)`) and a colon (ASCII `:` or full-width
+/// `：`), with optional white space around it.
 /// Automatic-reply prefixes (`Automatiskt svar:`, `Autosvar:`) and ticket tags are kept.
 /// Returns a trimmed sub-slice of `subject`.
 pub fn strip_reply_prefixes(subject: &str) -> &str {
-    const PREFIXES: [&str; 13] = [
-        "re", "sv", "vs", "aw", "wg", "fwd", "fw", "antw", "doorst", "tr", "rif", "r", "odp",
+    // Longer prefixes first where one is a prefix of another (fwd/fw, res/re, rif/r).
+    const PREFIXES: [&str; 18] = [
+        "res", "re", "sv", "vs", "vl", "aw", "wg", "fwd", "fw", "antw", "doorst", "tr", "rif",
+        "rv", "enc", "ynt", "odp", "r",
     ];
     let mut rest = subject.trim();
     'outer: loop {
@@ -225,6 +284,18 @@ fn parse_full(raw: &[u8]) -> Option<ParsedMessage> {
         .iter()
         .all(|h| matches!(h.name, HeaderName::Other(_)));
     read_headers(&root.headers, raw, &mut out);
+    if out.date.is_none() {
+        // No usable Date: the time the top Received line (the last hop before us) gives.
+        out.date = root.headers.iter().find_map(|h| match (&h.name, &h.value) {
+            (HeaderName::Received, HeaderValue::Received(r)) => r
+                .date
+                .as_ref()
+                .filter(|d| d.is_valid())
+                .map(|d| d.to_timestamp()),
+            _ => None,
+        });
+        out.flags.date_from_received = out.date.is_some();
+    }
     out.content_type = root
         .content_type()
         .map(mime_type)
@@ -237,6 +308,8 @@ fn parse_full(raw: &[u8]) -> Option<ParsedMessage> {
         htmls: Vec::new(),
         attachments: Vec::new(),
         charset_fallback: false,
+        delivery_status: None,
+        calendar: None,
     };
     walker.walk();
 
@@ -245,8 +318,51 @@ fn parse_full(raw: &[u8]) -> Option<ParsedMessage> {
         htmls,
         mut attachments,
         charset_fallback,
+        delivery_status,
+        mut calendar,
         ..
     } = walker;
+    out.delivery_status = delivery_status;
+
+    // TNEF (winmail.dat): its files become ordinary attachments after it; the original stays.
+    let mut unpacked = Vec::new();
+    for a in &attachments {
+        if a.content_type == "application/ms-tnef"
+            || a.content_type == "application/vnd.ms-tnef"
+            || a.filename.eq_ignore_ascii_case("winmail.dat")
+        {
+            for (name, data) in crate::mail::rules::tnef_attachments(&a.data) {
+                let filename = sanitise_filename(&name, true);
+                let content_type = crate::mail::rules::content_type_for_name(&filename);
+                unpacked.push(ParsedAttachment {
+                    filename: if filename.is_empty() {
+                        "attachment.bin".into()
+                    } else {
+                        filename
+                    },
+                    content_type,
+                    content_id: None,
+                    inline: false,
+                    data,
+                });
+            }
+        }
+    }
+    if !unpacked.is_empty() {
+        out.flags.tnef_unpacked = true;
+        attachments.extend(unpacked);
+    }
+    if calendar.is_none()
+        && let Some(a) = attachments.iter().find(|a| {
+            matches!(
+                a.content_type.as_str(),
+                "text/calendar" | "application/ics" | "text/x-vcalendar"
+            ) || a.filename.to_ascii_lowercase().ends_with(".ics")
+        })
+    {
+        calendar = Some(decode_8bit(&a.data).0);
+    }
+    out.calendar = calendar;
 
     for attachment in &mut attachments {
         if let Some(cid) = &attachment.content_id {
@@ -263,6 +379,12 @@ fn parse_full(raw: &[u8]) -> Option<ParsedMessage> {
         join_texts(htmls.iter().map(|h| html_body_to_text(h)).collect())
     };
     out.html = htmls.into_iter().next();
+    // A calendar-only mail (an invite with no text) gets a readable body from the invite.
+    if out.text.trim().is_empty()
+        && let Some(ics) = &out.calendar
+    {
+        out.text = crate::mail::rules::calendar_summary(ics);
+    }
     out.attachments = attachments;
     out.flags.charset_fallback |= charset_fallback;
     Some(out)
@@ -336,6 +458,19 @@ fn read_headers(headers: &[Header<'_>], raw: &[u8], out: &mut ParsedMessage) {
             HeaderName::ListId if out.list_id.is_none() => {
                 out.list_id = raw_header_text(raw_value);
             }
+            HeaderName::ListUnsubscribe if out.list_unsubscribe.is_none() => {
+                out.list_unsubscribe = raw_header_text(raw_value);
+            }
+            HeaderName::ReturnPath if out.return_path.is_none() => {
+                let text = raw_header_text(raw_value).unwrap_or_default();
+                out.return_path = Some(
+                    text.trim()
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .trim()
+                        .to_string(),
+                );
+            }
             HeaderName::Other(name) => {
                 if name.eq_ignore_ascii_case("precedence") && out.precedence.is_none() {
                     out.precedence = raw_header_text(raw_value);
@@ -343,6 +478,12 @@ fn read_headers(headers: &[Header<'_>], raw: &[u8], out: &mut ParsedMessage) {
                     out.x_loop.extend(raw_header_text(raw_value));
                 } else if name.eq_ignore_ascii_case("x-autoreply") && out.x_autoreply.is_none() {
                     out.x_autoreply = raw_header_text(raw_value);
+                } else if name.eq_ignore_ascii_case("x-auto-response-suppress")
+                    && out.x_auto_response_suppress.is_none()
+                {
+                    out.x_auto_response_suppress = raw_header_text(raw_value);
+                } else if name.eq_ignore_ascii_case("thread-index") && out.thread_index.is_none() {
+                    out.thread_index = raw_header_text(raw_value);
                 }
             }
             _ => {}
@@ -448,6 +589,8 @@ struct Walker<'a, 'x> {
     htmls: Vec<String>,
     attachments: Vec<ParsedAttachment>,
     charset_fallback: bool,
+    delivery_status: Option<String>,
+    calendar: Option<String>,
 }
 
 impl Walker<'_, '_> {
@@ -563,6 +706,16 @@ impl Walker<'_, '_> {
         }
 
         match content_type.as_str() {
+            "message/delivery-status" | "message/global-delivery-status"
+                if self.delivery_status.is_none() =>
+            {
+                let bytes = self.part_bytes(part);
+                self.delivery_status = Some(decode_8bit(&bytes).0);
+            }
+            "text/calendar" if self.calendar.is_none() => {
+                let text = self.part_text(part);
+                self.calendar = Some(text);
+            }
             "text/plain" if body_allowed => {
                 let text = self.part_text(part);
                 self.texts.push(text);
@@ -1109,7 +1262,14 @@ mod tests {
         assert!(!read("01-new-utf8-plain-thunderbird.eml").flags.long_lines);
 
         let m = read("33-odd-missing-date.eml");
-        assert_eq!(m.date, None);
+        // Fri, 7 Mar 2025 07:12:19 +0100 from the top Received line.
+        assert_eq!(m.date, Some(1_741_327_939));
+        assert!(m.flags.date_from_received);
+        assert!(
+            !read("01-new-utf8-plain-thunderbird.eml")
+                .flags
+                .date_from_received
+        );
 
         let m = read("39-odd-charset-x-unknown.eml");
         assert!(m.flags.charset_fallback);
@@ -1156,9 +1316,7 @@ mod tests {
                     .and_then(|f| f.name.as_deref())
                     .unwrap_or("");
                 assert!(!name.contains('\u{FFFD}'), "{path:?} from");
-                if !path.to_string_lossy().contains("33-odd-missing-date") {
-                    assert!(m.date.is_some(), "{path:?} date");
-                }
+                assert!(m.date.is_some(), "{path:?} date");
             }
         }
     }
@@ -1225,6 +1383,16 @@ mod tests {
         assert_eq!(strip_reply_prefixes(""), "");
         assert_eq!(strip_reply_prefixes("Re:"), "");
         assert_eq!(strip_reply_prefixes("Åter: x"), "Åter: x");
+        assert_eq!(strip_reply_prefixes("RE: Sv: VS: AW: WG: x"), "x");
+        assert_eq!(strip_reply_prefixes("Re[2]: RE[3]: Re(4): x"), "x");
+        assert_eq!(strip_reply_prefixes("VL: RV: ENC: RES: YNT: x"), "x");
+        assert_eq!(strip_reply_prefixes("Fwd: Fw: FWD: x"), "x");
+        assert_eq!(
+            strip_reply_prefixes("SV: [Driftinfo] x (sag 58213)"),
+            "[Driftinfo] x (sag 58213)"
+        );
+        assert_eq!(strip_reply_prefixes("Resultat: x"), "Resultat: x");
+        assert_eq!(strip_reply_prefixes("Encore: x"), "Encore: x");
     }
 
     #[test]

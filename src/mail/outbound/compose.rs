@@ -25,6 +25,15 @@ pub struct OutgoingMail {
     pub references: Vec<String>,
     /// Unix seconds.
     pub date: i64,
+    /// An automatic response (RFC 3834 §5: `Auto-Submitted: auto-replied`); otherwise
+    /// `Auto-Submitted: no`.
+    pub auto_replied: bool,
+    /// Our loop marker: `X-Loop: <mailbox>`; mail coming back with it is never answered.
+    pub x_loop: Option<String>,
+    /// Outlook's `Thread-Topic` (the ticket title).
+    pub thread_topic: Option<String>,
+    /// Outlook's `Thread-Index` (base64, see `crate::mail::rules::thread_index_new`).
+    pub thread_index: Option<String>,
 }
 
 /// The Message-ID trygg gives article `article` of ticket `ticket`:
@@ -62,6 +71,11 @@ pub fn verify_message_id(secret: &[u8], id: &str) -> Option<(u64, u64)> {
     crate::auth::session::tokens_equal(mac, &expected).then_some((ticket, article))
 }
 
+/// A raw header value without line breaks or control characters (header injection).
+fn is_header_safe(v: &str) -> bool {
+    !v.is_empty() && v.len() < 500 && !v.chars().any(char::is_control)
+}
+
 fn addr(a: &MailAddress) -> Address<'static> {
     match &a.name {
         Some(n) if !n.is_empty() => Address::new_address(Some(n.clone()), a.address.clone()),
@@ -82,8 +96,37 @@ pub fn build(m: &OutgoingMail) -> Result<Vec<u8>> {
         .subject(m.subject.clone())
         .message_id(m.message_id.clone())
         .date(m.date)
-        .header("Auto-Submitted", mail_builder::headers::raw::Raw::new("no"))
+        .header(
+            "Auto-Submitted",
+            mail_builder::headers::raw::Raw::new(if m.auto_replied {
+                "auto-replied"
+            } else {
+                "no"
+            }),
+        )
         .text_body(m.text.clone());
+    if let Some(l) = m.x_loop.as_ref().filter(|l| is_header_safe(l)) {
+        b = b.header("X-Loop", mail_builder::headers::raw::Raw::new(l.clone()));
+    }
+    if m.auto_replied {
+        // Ask Exchange not to answer our automatic mail with its own (out of office etc.).
+        b = b.header(
+            "X-Auto-Response-Suppress",
+            mail_builder::headers::raw::Raw::new("All"),
+        );
+    }
+    if let Some(t) = m.thread_topic.as_ref().filter(|t| !t.is_empty()) {
+        b = b.header(
+            "Thread-Topic",
+            mail_builder::headers::text::Text::new(t.clone()),
+        );
+    }
+    if let Some(t) = m.thread_index.as_ref().filter(|t| is_header_safe(t)) {
+        b = b.header(
+            "Thread-Index",
+            mail_builder::headers::raw::Raw::new(t.clone()),
+        );
+    }
     if let Some(irt) = &m.in_reply_to {
         b = b.in_reply_to(irt.clone());
     }
@@ -133,8 +176,31 @@ mod tests {
             in_reply_to: Some("orig@example.se".into()),
             references: vec!["first@example.se".into(), "orig@example.se".into()],
             date: 1_741_000_000,
+            auto_replied: false,
+            x_loop: Some("support@example.se".into()),
+            thread_topic: Some("Skrivaren på plan 3".into()),
+            thread_index: Some(crate::mail::rules::thread_index_new(
+                [1; 16],
+                1_741_000_000_000,
+            )),
         };
         let raw = build(&m).unwrap();
+        let text = String::from_utf8_lossy(&raw);
+        assert!(text.contains("X-Loop: support@example.se\r\n"), "{text}");
+        assert!(text.contains("Auto-Submitted: no\r\n"));
+        assert!(text.contains("Thread-Index: "));
+        assert!(text.contains("Thread-Topic: "));
+        let auto = build(&OutgoingMail {
+            auto_replied: true,
+            ..m.clone()
+        })
+        .unwrap();
+        let auto_p = crate::mail::inbound::parse::parse_message(&auto);
+        assert_eq!(auto_p.auto_submitted.as_deref(), Some("auto-replied"));
+        assert!(crate::mail::rules::bears_our_loop(
+            &auto_p,
+            &["support@example.se".into()]
+        ));
         let p = crate::mail::inbound::parse::parse_message(&raw);
         assert_eq!(p.subject, m.subject);
         assert_eq!(p.message_id.as_deref(), Some("1001.5.abc@example.se"));

@@ -3,6 +3,8 @@
 pub mod layout;
 pub mod login;
 pub mod mail_delivery; // outbound
+// mail rules
+pub mod mail_rules;
 pub mod setup;
 pub mod ticket;
 pub mod tickets;

@@ -1,14 +1,16 @@
 //! One ticket: header, the thread, the reply form and the status button.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use maud::{Markup, PreEscaped, html};
 
 use super::tickets::status_badge;
 use super::{human_size, layout, time_ms};
+use crate::app::App;
+use crate::error::Result;
 use crate::helpdesk::ticket_tag;
 use crate::helpdesk::tickets::display_address;
-use crate::helpdesk::{Article, Delivery, Direction, Ticket, TicketStatus};
+use crate::helpdesk::{Article, Delivery, Direction, LinkKind, Ticket, TicketLink, TicketStatus};
 use crate::web::http::Req;
 use crate::web::i18n::{Key, t};
 use crate::web::sanitize::sanitise_mail_html;
@@ -39,6 +41,61 @@ pub fn sanitised_bodies(number: u64, articles: &[Article]) -> HashMap<u64, Strin
     out
 }
 
+/// The CSP of a ticket page that shows one article's remote images (after the agent asked):
+/// the normal policy with `img-src` widened to `https:` and `http:` for that view only.
+pub const CSP_WITH_REMOTE_IMAGES: &str = "default-src 'none'; style-src 'self'; \
+    img-src 'self' https: http:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Mail-rule facts the ticket page shows: links, blocked remote images, mailboxes reached.
+#[derive(Debug, Clone, Default)]
+pub struct MailExtras {
+    pub links: Vec<TicketLink>,
+    /// Articles whose HTML has remote images (blocked unless `images_for` names them).
+    pub remote_images: HashSet<u64>,
+    /// The article whose remote images are shown in this view.
+    pub images_for: Option<u64>,
+    /// Our mailboxes each article reached.
+    pub mailboxes: HashMap<u64, Vec<String>>,
+}
+
+/// Sanitised bodies (as [`sanitised_bodies`]; remote images allowed only for article
+/// `images_for`) and the [`MailExtras`] of ticket `number`.
+pub fn bodies_and_extras(
+    app: &App,
+    number: u64,
+    articles: &[Article],
+    images_for: Option<u64>,
+) -> Result<(HashMap<u64, String>, MailExtras)> {
+    let mut bodies = HashMap::new();
+    let mut extras = MailExtras {
+        images_for,
+        ..MailExtras::default()
+    };
+    for a in articles {
+        let Some(html) = &a.html else { continue };
+        let cids: HashMap<String, String> = a
+            .attachments
+            .iter()
+            .enumerate()
+            .filter_map(|(i, x)| {
+                x.content_id
+                    .as_ref()
+                    .map(|c| (c.clone(), attachment_url(number, a.id, i)))
+            })
+            .collect();
+        let (clean, remote) =
+            crate::web::sanitize::sanitise_mail_html_with(html, &cids, images_for == Some(a.id));
+        if remote {
+            extras.remote_images.insert(a.id);
+        }
+        bodies.insert(a.id, clean);
+    }
+    let (links, mailboxes) = crate::helpdesk::links::mail_facts(app, number)?;
+    extras.links = links;
+    extras.mailboxes = mailboxes;
+    Ok((bodies, extras))
+}
+
 /// What the page needs besides the ticket.
 pub struct TicketPage<'a> {
     pub ticket: &'a Ticket,
@@ -49,6 +106,8 @@ pub struct TicketPage<'a> {
     /// The reply text to put back into the form (after an error).
     pub reply_text: &'a str,
     pub error: Option<&'a str>,
+    /// Mail-rule facts (links, remote images, mailboxes).
+    pub extras: &'a MailExtras,
 }
 
 /// Renders the ticket page.
@@ -72,7 +131,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
             div.ticket-main {
                 section.thread aria-label=(t(l, Key::Thread)) {
                     @for a in p.articles {
-                        (article(req, n, a, p.bodies.get(&a.id)))
+                        (article(req, n, a, p.bodies.get(&a.id), p.extras))
                     }
                 }
                 section.card.reply #reply {
@@ -115,6 +174,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                         dt { (t(l, Key::Messages)) }
                         dd { (tk.articles) }
                     }
+                    (links_card(req, n, p))
                     form method="post" action={ "/tickets/" (n) "/status" } {
                         input type="hidden" name="csrf" value=(p.csrf);
                         @match tk.status {
@@ -135,7 +195,75 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
     layout::page(req, &title, body)
 }
 
-fn article(req: &Req, n: u64, a: &Article, body: Option<&String>) -> Markup {
+/// Linked tickets and the merge form.
+fn links_card(req: &Req, n: u64, p: &TicketPage<'_>) -> Markup {
+    let l = req.lang;
+    let merged = p
+        .extras
+        .links
+        .iter()
+        .any(|x| x.kind == LinkKind::MergedInto);
+    html! {
+        @if !p.extras.links.is_empty() {
+            h2.small { (t(l, Key::LinkedTickets)) }
+            ul.links {
+                @for x in &p.extras.links {
+                    li {
+                        (link_label(l, x.kind)) " "
+                        a href={ "/tickets/" (x.other) } { (ticket_tag(x.other)) }
+                    }
+                }
+            }
+        }
+        @if !merged {
+            form.merge method="post" action={ "/tickets/" (n) "/merge" } {
+                input type="hidden" name="csrf" value=(p.csrf);
+                label for="merge-into" { (t(l, Key::MergeInto)) }
+                @let suggested = p.extras.links.iter().find(|x| x.kind == LinkKind::QuotesTagOf).map(|x| x.other.to_string()).unwrap_or_default();
+                input #merge-into type="number" name="into" min="1" required value=(suggested);
+                button.secondary type="submit" { (t(l, Key::MergeButton)) }
+            }
+        }
+    }
+}
+
+fn link_label(l: crate::web::i18n::Lang, kind: LinkKind) -> &'static str {
+    t(
+        l,
+        match kind {
+            LinkKind::QuotesTagOf => Key::LinkQuotesTagOf,
+            LinkKind::TagQuotedBy => Key::LinkTagQuotedBy,
+            LinkKind::FollowUpOf => Key::LinkFollowUpOf,
+            LinkKind::FollowedUpBy => Key::LinkFollowedUpBy,
+            LinkKind::MergedInto => Key::LinkMergedInto,
+            LinkKind::MergedFrom => Key::LinkMergedFrom,
+        },
+    )
+}
+
+/// The notes shown for an article's mail-rule flags.
+fn flag_notes(l: crate::web::i18n::Lang, a: &Article) -> Vec<&'static str> {
+    let f = &a.flags;
+    [
+        (f.auto_reply, Key::FlagAutoReply),
+        (f.bulk, Key::FlagBulk),
+        (f.bounce && !f.bounce_unverified, Key::FlagBounce),
+        (f.bounce_unverified, Key::FlagBounceUnverified),
+        (f.reused_message_id, Key::FlagReusedId),
+        (f.automatic, Key::FlagAutomatic),
+        (f.loop_detected, Key::FlagLoop),
+        (f.charset_fallback, Key::FlagCharset),
+        (f.tnef_unpacked, Key::FlagTnef),
+        (f.forwarded_by_agent, Key::FlagForwarded),
+        (f.foreign_tag, Key::FlagForeignTag),
+    ]
+    .into_iter()
+    .filter(|(on, _)| *on)
+    .map(|(_, k)| t(l, k))
+    .collect()
+}
+
+fn article(req: &Req, n: u64, a: &Article, body: Option<&String>, extras: &MailExtras) -> Markup {
     let l = req.lang;
     let (dir_class, dir_label) = match a.direction {
         Direction::In => ("msg in", t(l, Key::Incoming)),
@@ -159,6 +287,12 @@ fn article(req: &Req, n: u64, a: &Article, body: Option<&String>) -> Markup {
                 @if !cc.is_empty() {
                     dt { (t(l, Key::Cc)) } dd { (cc.join(", ")) }
                 }
+                @if let Some(m) = extras.mailboxes.get(&a.id).filter(|m| m.len() > 1) {
+                    dt { (t(l, Key::ReceivedBy)) } dd.received-by { (m.join(", ")) }
+                }
+            }
+            @for note in flag_notes(l, a) {
+                p.note.small.flag { (note) }
             }
             @if let Some(d) = &a.delivery {
                 (delivery(req, d))
@@ -172,9 +306,22 @@ fn article(req: &Req, n: u64, a: &Article, body: Option<&String>) -> Markup {
                 div.text { (a.text.trim_end()) }
             }
             @if let Some(h) = body {
-                details.formatted {
+                @let showing = extras.images_for == Some(a.id);
+                details.formatted open[showing] {
                     summary { (t(l, Key::ShowFormatted)) }
                     p.hint { (t(l, Key::ActiveContentBlocked)) }
+                    @if extras.remote_images.contains(&a.id) {
+                        @if showing {
+                            p.hint.images-shown { (t(l, Key::RemoteImagesShown)) }
+                        } @else {
+                            p.hint.images-blocked {
+                                (t(l, Key::RemoteImagesBlocked)) " "
+                                a.show-images href={ "/tickets/" (n) "?images=" (a.id) "#article-" (a.id) } {
+                                    (t(l, Key::ShowImages))
+                                }
+                            }
+                        }
+                    }
                     div.mail-html { (PreEscaped(h)) }
                 }
             }
