@@ -21,8 +21,10 @@
 //! - Only the separated forms are recognised on their own. A bare run of 10 or 12 digits is
 //!   recognised only right after a label such as "CPR", "personnummer" or "pnr".
 //! - A number right after an order, invoice, phone or similar label is not an ID.
-//! - The run must stand alone: no letters, digits or `-`/`/`/`.` + digit glued to either end,
-//!   so `INV-100234-5678`, `100234-5678-12` and dates like `2024-03-15` are not matched.
+//! - The run must stand alone: no letters or digits glued to either end, nor `-`/`/`/`:`
+//!   joining it to more, nor `.`/`,` + digit after it; so `INV-100234-5678`,
+//!   `100234-5678-12` and `2024-03-15` are not matched, while file names such as
+//!   `CV_811218-9876.pdf` are (an underscore separates, as in file names).
 //! - The birth date may not lie in the future of `today`.
 
 use jiff::civil::Date;
@@ -183,7 +185,7 @@ pub fn mask(text: &str, today: Date) -> std::borrow::Cow<'_, str> {
 /// separator that itself follows something).
 fn glued_before(b: &[u8], i: usize) -> bool {
     let p = b[i - 1];
-    if p.is_ascii_alphanumeric() || p == b'_' || p == b'@' || p >= 0x80 {
+    if p.is_ascii_alphanumeric() || p == b'@' || p >= 0x80 {
         return true;
     }
     matches!(p, b'-' | b'/' | b'.' | b'+' | b',' | b':')
@@ -223,8 +225,10 @@ fn token(b: &[u8], start: usize) -> (usize, Vec<u8>, Option<(u8, usize)>) {
 fn glued_after(b: &[u8], end: usize) -> bool {
     match b.get(end) {
         None => false,
-        Some(c) if c.is_ascii_alphanumeric() || *c == b'_' || *c == b'@' || *c >= 0x80 => true,
-        Some(b'-' | b'+' | b'/' | b'.' | b',' | b':') => {
+        Some(c) if c.is_ascii_alphanumeric() || *c == b'@' || *c >= 0x80 => true,
+        // `.pdf` and a sentence's full stop end a number; `.5` and `,5` continue it.
+        Some(b'.' | b',') => b.get(end + 1).is_some_and(|n| n.is_ascii_digit()),
+        Some(b'-' | b'+' | b'/' | b':') => {
             b.get(end + 1).is_some_and(|n| n.is_ascii_alphanumeric())
         }
         _ => false,
