@@ -1,25 +1,45 @@
-//! Value encoding: one format-version byte, then postcard (serde). Long-lived data never
-//! relies on redb's own `Value` encodings (they change between redb majors).
+//! Value encoding: one format-version byte, then the body. Long-lived data never relies on
+//! redb's own `Value` encodings (they change between redb majors).
+//!
+//! - Format 2 (records, [`encode`]): MessagePack with field names (rmp-serde). It is
+//!   self-describing, so a field added to a record type with `#[serde(default)]` reads old
+//!   rows, and an older trygg skips fields it does not know. Records change shape as trygg
+//!   grows; this is what lets them.
+//! - Format 1 ([`encode_fixed`]): postcard, compact and positional. Only for shapes that are
+//!   part of a versioned format and never change in place (the change log's records); and
+//!   the format every row of a schema-1 store was written in (see `crate::upgrade`).
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use crate::error::{Error, Result};
 
-/// Current value format. Bump when an incompatible encoding is introduced and teach
-/// [`decode`] the old one.
+/// Positional postcard: fixed shapes only.
 pub const FORMAT_V1: u8 = 1;
+/// MessagePack with field names: records.
+pub const FORMAT_V2: u8 = 2;
 
-/// Encodes `value` as `[FORMAT_V1] ++ postcard(value)`.
+/// Encodes a record as `[FORMAT_V2] ++ msgpack_named(value)`.
 pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut out = vec![FORMAT_V2];
+    rmp_serde::encode::write_named(&mut out, value)
+        .map_err(|e| Error::internal(format!("encode: {e}")))?;
+    Ok(out)
+}
+
+/// Encodes a fixed-shape value as `[FORMAT_V1] ++ postcard(value)`.
+pub fn encode_fixed<T: Serialize>(value: &T) -> Result<Vec<u8>> {
     let mut out = vec![FORMAT_V1];
     postcard::to_io(value, &mut out).map_err(|e| Error::internal(format!("encode: {e}")))?;
     Ok(out)
 }
 
-/// Decodes bytes written by [`encode`]. Errors (kind Internal) on an unknown format byte
-/// or a body that does not match `T`.
+/// Decodes bytes written by [`encode`] or [`encode_fixed`]. Errors (kind Internal) on an
+/// unknown format byte or a body that does not match `T`.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     match bytes.split_first() {
+        Some((&FORMAT_V2, body)) => {
+            rmp_serde::from_slice(body).map_err(|e| Error::internal(format!("decode: {e}")))
+        }
         Some((&FORMAT_V1, body)) => {
             postcard::from_bytes(body).map_err(|e| Error::internal(format!("decode: {e}")))
         }
@@ -58,13 +78,65 @@ mod tests {
     fn codec_round_trips_and_rejects_unknown_format() {
         let v = (42u64, "åäö".to_string(), vec![1u8, 2]);
         let bytes = encode(&v).unwrap();
-        assert_eq!(bytes[0], FORMAT_V1);
+        assert_eq!(bytes[0], FORMAT_V2);
         let back: (u64, String, Vec<u8>) = decode(&bytes).unwrap();
         assert_eq!(back, v);
+        let fixed = encode_fixed(&v).unwrap();
+        assert_eq!(fixed[0], FORMAT_V1);
+        assert_eq!(decode::<(u64, String, Vec<u8>)>(&fixed).unwrap(), v);
         let mut bad = bytes.clone();
         bad[0] = 99;
         assert!(decode::<(u64, String, Vec<u8>)>(&bad).is_err());
         assert!(decode::<u64>(&[]).is_err());
+    }
+
+    /// The reason for format 2: a record read by a newer type with an added defaulted
+    /// field, and by an older type that lacks a field.
+    #[test]
+    fn records_evolve_by_field_name() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Old {
+            a: u64,
+            b: String,
+        }
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct New {
+            a: u64,
+            b: String,
+            #[serde(default)]
+            c: Option<String>,
+            #[serde(default)]
+            d: Vec<u32>,
+        }
+        let old = encode(&Old {
+            a: 1,
+            b: "x".into(),
+        })
+        .unwrap();
+        let new: New = decode(&old).unwrap();
+        assert_eq!(
+            new,
+            New {
+                a: 1,
+                b: "x".into(),
+                c: None,
+                d: vec![]
+            }
+        );
+        let newer = encode(&New {
+            a: 2,
+            b: "y".into(),
+            c: Some("z".into()),
+            d: vec![3],
+        })
+        .unwrap();
+        assert_eq!(
+            decode::<Old>(&newer).unwrap(),
+            Old {
+                a: 2,
+                b: "y".into()
+            }
+        );
     }
 
     #[test]

@@ -443,7 +443,7 @@ impl Store {
         }
         {
             let mut log = txn.open_table(CHANGELOG)?;
-            log.insert(rec.seq, codec::encode(rec)?.as_slice())?;
+            log.insert(rec.seq, codec::encode_fixed(rec)?.as_slice())?;
             let mut st = txn.open_table(LOG_STATE)?;
             st.insert("head", rec.seq)?;
         }
@@ -475,7 +475,7 @@ fn append_log(txn: &redb::WriteTransaction, now_ms: i64, ops: Vec<Op>) -> Result
         ops,
     };
     let mut log = txn.open_table(CHANGELOG)?;
-    log.insert(seq, codec::encode(&rec)?.as_slice())?;
+    log.insert(seq, codec::encode_fixed(&rec)?.as_slice())?;
     st.insert("head", seq)?;
     Ok(seq)
 }
