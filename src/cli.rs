@@ -29,6 +29,15 @@ pub enum Command {
     /// Tickets.
     #[command(subcommand)]
     Ticket(TicketCommand),
+    // backup
+    /// Encrypted backups: keygen, configure, run, verify, drill.
+    #[command(subcommand)]
+    Backup(crate::backup::cli::BackupCommand),
+    /// Rebuild a data directory from backups (see docs/backup-and-restore.md).
+    Restore(crate::backup::cli::RestoreArgs),
+    /// Benchmarks (release builds).
+    #[command(subcommand, hide = true)]
+    Bench(crate::bench::BenchCommand),
 }
 
 /// `--data DIR` shared by every command.

@@ -30,6 +30,22 @@ pub enum Request {
         number: u64,
     },
     Ping,
+    // backup
+    /// Take a backup now (`trygg backup run`).
+    BackupRun(crate::backup::RunRequest),
+    /// Settings, chains, schedule state and drill reports (`trygg backup status`).
+    BackupStatus,
+    /// Change backup settings; `None` / empty leaves a value as it is.
+    BackupConfigure {
+        target: Option<String>,
+        recipients: Vec<String>,
+        passphrase: Option<String>,
+        full_every_days: Option<u32>,
+        incremental_every_hours: Option<u32>,
+        ship_every_secs: Option<u32>,
+        keep_chains: Option<u32>,
+        enabled: Option<bool>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -67,6 +83,10 @@ pub fn execute(app: &App, req: &Request) -> Result<Value> {
         }
         Request::TicketShow { number } => Ok(serde_json::to_value(tickets::show(app, *number)?)?),
         Request::Ping => Ok(Value::String("pong".into())),
+        // backup
+        Request::BackupRun(_) | Request::BackupStatus | Request::BackupConfigure { .. } => {
+            crate::backup::cli::execute(app, req)
+        }
     }
 }
 

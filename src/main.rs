@@ -118,6 +118,10 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        // backup
+        Command::Backup(cmd) => trygg::backup::cli::run_backup(cmd),
+        Command::Restore(a) => trygg::backup::cli::run_restore(a),
+        Command::Bench(cmd) => trygg::bench::run(cmd),
         Command::Ticket(TicketCommand::Show { number, data, json }) => {
             let v = query(&data.data, Request::TicketShow { number })?;
             if json {
