@@ -301,7 +301,7 @@ pub fn run_backup(cmd: BackupCommand) -> Result<()> {
             let rep = super::verify::verify(&from, keys.as_ref())?;
             let v = serde_json::to_value(&rep)?;
             print(json, &v, || {
-                let mut s = format!(
+                format!(
                     "ok: {} chains, {} files, {} bytes{}",
                     rep.chains,
                     rep.files,
@@ -311,13 +311,7 @@ pub fn run_backup(cmd: BackupCommand) -> Result<()> {
                     } else {
                         " (hashes and continuity; give --identity to check contents)"
                     }
-                );
-                for u in &rep.unlisted {
-                    s.push_str(&format!(
-                        "\nnote: {u} is in no manifest (left by an interrupted backup?)"
-                    ));
-                }
-                s
+                )
             })
         }
         BackupCommand::Drill {

@@ -208,13 +208,28 @@ pub fn list_chains(dir: &Path) -> Result<Vec<Manifest>> {
     let rd = std::fs::read_dir(dir)
         .map_err(|e| Error::not_found(format!("backup directory {}: {e}", dir.display())))?;
     let mut names: Vec<String> = Vec::new();
+    let mut file_chains = std::collections::BTreeSet::new();
     for ent in rd {
         let name = ent?.file_name().to_string_lossy().into_owned();
         if name.starts_with(PREFIX) && name.ends_with(".manifest") {
             names.push(name);
+        } else if let Some(rest) = name.strip_prefix(PREFIX)
+            && name.ends_with(".age")
+            && let Some((chain, _)) = rest.split_once('-')
+        {
+            file_chains.insert(chain.to_string());
         }
     }
     names.sort();
+    // Backup files whose manifest is gone: say which manifest is missing.
+    for chain in file_chains {
+        let m = manifest_name(&chain);
+        if !names.contains(&m) {
+            return Err(Error::not_found(format!(
+                "{m}: missing (files of chain {chain} are present)"
+            )));
+        }
+    }
     let mut out = Vec::new();
     for n in names {
         let text = std::fs::read_to_string(dir.join(&n))

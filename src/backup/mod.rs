@@ -296,6 +296,13 @@ pub(crate) fn write_file(
         header.seq_to,
     );
     let tmp = dir.join(format!(".{name}.tmp"));
+    // A file of this position left by an interrupted run (written, never listed) goes.
+    let stale = format!("{}{}-{:06}-", manifest::PREFIX, header.chain, header.index);
+    for ent in std::fs::read_dir(dir)?.flatten() {
+        if ent.file_name().to_string_lossy().starts_with(&stale) {
+            let _ = std::fs::remove_file(ent.path());
+        }
+    }
     let result = (|| -> Result<(u64, String)> {
         let f = std::fs::OpenOptions::new()
             .write(true)

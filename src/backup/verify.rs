@@ -21,8 +21,6 @@ pub struct VerifyReport {
     pub bytes: u64,
     /// Whether every file was decrypted and its frames checked.
     pub decrypted: bool,
-    /// Files in the directory that no manifest lists (e.g. left by a crash mid-write).
-    pub unlisted: Vec<String>,
 }
 
 /// Checks size and SHA-256 of `e`'s ciphertext in `dir`.
@@ -119,7 +117,6 @@ pub fn verify(dir: &Path, keys: Option<&DecryptWith>) -> Result<VerifyReport> {
         files: 0,
         bytes: 0,
         decrypted: keys.is_some(),
-        unlisted: Vec::new(),
     };
     let mut listed = std::collections::HashSet::new();
     for m in &chains {
@@ -134,12 +131,18 @@ pub fn verify(dir: &Path, keys: Option<&DecryptWith>) -> Result<VerifyReport> {
             rep.bytes += e.size;
         }
     }
+    let mut unlisted = Vec::new();
     for ent in std::fs::read_dir(dir)? {
         let n = ent?.file_name().to_string_lossy().into_owned();
         if n.starts_with(manifest::PREFIX) && n.ends_with(".age") && !listed.contains(&n) {
-            rep.unlisted.push(n);
+            unlisted.push(n);
         }
     }
-    rep.unlisted.sort();
+    unlisted.sort();
+    if let Some(n) = unlisted.first() {
+        return Err(Error::invalid(format!(
+            "{n}: listed in no manifest (manifest truncated or edited, or a backup was interrupted)"
+        )));
+    }
     Ok(rep)
 }
