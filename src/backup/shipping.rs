@@ -16,6 +16,9 @@ pub fn due(s: &BackupSettings, dir: &Path, now_ms: i64, head: u64) -> Result<Opt
     if !s.enabled || s.target.is_empty() {
         return Ok(None);
     }
+    if !dir.exists() {
+        return Ok(Some(Kind::Full)); // the run creates the directory
+    }
     let Some(m) = newest_chain(dir)? else {
         return Ok(Some(Kind::Full));
     };
@@ -90,7 +93,8 @@ pub fn ship_at_shutdown(app: &App) -> Result<()> {
     if !s.enabled || s.ship_every_secs == 0 || s.target.is_empty() {
         return Ok(());
     }
-    if newest_chain(Path::new(&s.target))?.is_none() {
+    let dir = Path::new(&s.target);
+    if !dir.exists() || newest_chain(dir)?.is_none() {
         return Ok(());
     }
     let r = run(
