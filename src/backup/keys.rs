@@ -67,6 +67,8 @@ pub struct DecryptWith {
     identities: Vec<Box<dyn age::Identity>>,
     /// Where the secret came from, for messages.
     pub source: String,
+    /// A passphrase (scrypt) rather than identities.
+    pub passphrase: bool,
 }
 
 impl DecryptWith {
@@ -108,6 +110,7 @@ impl DecryptWith {
         Ok(DecryptWith {
             identities,
             source: path.display().to_string(),
+            passphrase: false,
         })
     }
 
@@ -119,6 +122,7 @@ impl DecryptWith {
         Ok(DecryptWith {
             identities: vec![Box::new(id)],
             source: "the passphrase".into(),
+            passphrase: true,
         })
     }
 

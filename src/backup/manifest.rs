@@ -139,14 +139,20 @@ impl Manifest {
                     if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
                         return Err(bad(n, "bad sha256"));
                     }
-                    if file.contains('/') || !file.starts_with(PREFIX) {
-                        return Err(bad(n, "bad file name"));
+                    let index: u32 = idx.parse().map_err(|_| bad(n, "bad index"))?;
+                    let kind = Kind::parse(kind).ok_or_else(|| bad(n, "bad kind"))?;
+                    let (seq_from, seq_to) = (num(from)?, num(to)?);
+                    let c = chain
+                        .as_deref()
+                        .ok_or_else(|| bad(n, "file before chain line"))?;
+                    if *file != file_name(c, index, kind, seq_from, seq_to) {
+                        return Err(bad(n, "file name does not match the line"));
                     }
                     entries.push(Entry {
-                        index: idx.parse().map_err(|_| bad(n, "bad index"))?,
-                        kind: Kind::parse(kind).ok_or_else(|| bad(n, "bad kind"))?,
-                        seq_from: num(from)?,
-                        seq_to: num(to)?,
+                        index,
+                        kind,
+                        seq_from,
+                        seq_to,
                         seq_to_ts_ms: ts.parse().map_err(|_| bad(n, "bad number"))?,
                         created_ms: created.parse().map_err(|_| bad(n, "bad number"))?,
                         size: num(size)?,

@@ -93,6 +93,16 @@ pub fn open_entry(
                 keys.source
             ),
         ),
+        // A wrong passphrase fails to unwrap the file key (the scrypt stanza has no key
+        // id to match), which age reports as a decryption failure.
+        age::DecryptError::DecryptionFailed | age::DecryptError::KeyDecryptionFailed
+            if keys.passphrase =>
+        {
+            Error::new(
+                ErrorKind::Forbidden,
+                format!("{name}: the passphrase cannot decrypt it (wrong passphrase, or the file header is damaged)"),
+            )
+        }
         other => Error::invalid(format!("{name}: cannot decrypt (corrupted?): {other}")),
     })?;
     let reader = FrameReader::open(stream).map_err(|e| in_file(name, e))?;
