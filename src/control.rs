@@ -149,12 +149,22 @@ pub async fn serve(app: Arc<App>) -> Result<()> {
 
 /// Sends `req` to the server of `data_dir`. `Ok(None)` when no server listens there.
 pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>> {
+    call_with_timeout(data_dir, req, std::time::Duration::from_secs(60))
+}
+
+// backup: long requests (a full backup of a large store) need a longer wait than 60 s.
+/// [`call`] waiting at most `timeout` for the answer.
+pub fn call_with_timeout(
+    data_dir: &Path,
+    req: &Request,
+    timeout: std::time::Duration,
+) -> Result<Option<Value>> {
     let path = socket_path(data_dir);
     let stream = match std::os::unix::net::UnixStream::connect(&path) {
         Ok(s) => s,
         Err(_) => return Ok(None),
     };
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    stream.set_read_timeout(Some(timeout))?;
     let mut w = &stream;
     let mut line = serde_json::to_vec(req)?;
     line.push(b'\n');

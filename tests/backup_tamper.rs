@@ -580,3 +580,130 @@ fn cli_refuses_bad_settings_and_missing_chains_with_exit_codes() {
     ]);
     assert_eq!(r.status.code(), Some(3));
 }
+
+/// curl with a cookie jar; returns (status, body).
+fn curl(jar: &Path, args: &[&str]) -> (u16, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-sk", "-b"])
+        .arg(jar)
+        .arg("-c")
+        .arg(jar)
+        .args(["-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+fn hidden(body: &str, name: &str) -> String {
+    let pat = format!("name=\"{name}\" value=\"");
+    let i = body
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no hidden {name} in page:\n{body}"));
+    body[i + pat.len()..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+#[ignore = "interop: needs curl; run by .ci/run"]
+fn admin_page_shows_chains_and_drills_and_saves_the_schedule() {
+    let f = fixture();
+    ok(&[
+        "backup",
+        "drill",
+        "--from",
+        &s(&f.backup),
+        "--identity",
+        &s(&f.identity),
+        "--json",
+    ]);
+    let server = Server::start(&f.data);
+    let jar = f.root.join("cookies");
+    let base = server.base_url();
+    // Not signed in: to the login page.
+    let (st, _) = curl(&jar, &[&format!("{base}/admin/backup")]);
+    assert_eq!(st, 303);
+    let (_, page) = curl(&jar, &[&format!("{base}/login")]);
+    let csrf = hidden(&page, "csrf");
+    let (st, _) = curl(
+        &jar,
+        &[
+            "--data-urlencode",
+            &format!("email={ADMIN}"),
+            "--data-urlencode",
+            &format!("password={ADMIN_PW}"),
+            "--data-urlencode",
+            &format!("csrf={csrf}"),
+            &format!("{base}/login"),
+        ],
+    );
+    assert_eq!(st, 303);
+    let (st, page) = curl(&jar, &[&format!("{base}/admin/backup?lang=sv")]);
+    assert_eq!(st, 200, "{page}");
+    let chain = list_chains(&f.backup).unwrap().pop().unwrap().chain;
+    assert!(page.contains(&chain), "chain listed");
+    assert!(
+        page.contains("godkänd"),
+        "the drill report is shown (Swedish)"
+    );
+    let csrf = hidden(&page, "csrf");
+    let id_text = std::fs::read_to_string(&f.identity).unwrap();
+    let public = id_text
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: "))
+        .unwrap()
+        .to_string();
+    // A POST without the token is refused and changes nothing.
+    let (st, _) = curl(
+        &jar,
+        &[
+            "--data-urlencode",
+            "ship_every_secs=5",
+            "-H",
+            &format!("Origin: {base}"),
+            &format!("{base}/admin/backup"),
+        ],
+    );
+    assert_eq!(st, 403);
+    let form = |ship: &str| {
+        vec![
+            "--data-urlencode".to_string(),
+            format!("csrf={csrf}"),
+            "--data-urlencode".into(),
+            format!("target={}", s(&f.backup)),
+            "--data-urlencode".into(),
+            format!("recipients={public}"),
+            "--data-urlencode".into(),
+            "passphrase=".into(),
+            "--data-urlencode".into(),
+            "full_every_days=7".into(),
+            "--data-urlencode".into(),
+            "incremental_every_hours=12".into(),
+            "--data-urlencode".into(),
+            format!("ship_every_secs={ship}"),
+            "--data-urlencode".into(),
+            "keep_chains=2".into(),
+            "-H".into(),
+            format!("Origin: {base}"),
+            format!("{base}/admin/backup"),
+        ]
+    };
+    // Too short an interval: refused with a message, nothing saved.
+    let args = form("1");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (st, page) = curl(&jar, &refs);
+    assert_eq!(st, 400, "{page}");
+    let args = form("5");
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (st, page) = curl(&jar, &refs);
+    assert_eq!(st, 200, "{page}");
+    let status = ok(&["backup", "status", "--data", &s(&f.data), "--json"]);
+    assert_eq!(status["settings"]["ship_every_secs"], 5);
+    assert_eq!(status["settings"]["full_every_days"], 7);
+    assert_eq!(
+        status["settings"]["enabled"], false,
+        "checkbox not sent: schedule off"
+    );
+    assert_eq!(status["settings"]["recipients"][0], public.as_str());
+}

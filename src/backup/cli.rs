@@ -191,7 +191,9 @@ fn app_direct(data: &std::path::Path) -> Result<Arc<App>> {
 
 /// Asks the running server, or executes on the store when none runs.
 fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
-    if let Some(v) = control::call(data, &req)? {
+    // A full backup of a large store can take many minutes.
+    let wait = std::time::Duration::from_secs(24 * 3600);
+    if let Some(v) = control::call_with_timeout(data, &req, wait)? {
         return Ok(v);
     }
     let app = app_direct(data)?;

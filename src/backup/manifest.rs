@@ -207,7 +207,8 @@ impl Manifest {
     }
 }
 
-/// Every chain in `dir`, oldest first (chain ids sort by time).
+/// Every chain in `dir`, oldest first (chain ids sort by time). Backup files without a
+/// manifest are ignored here (see [`check_orphans`]).
 ///
 /// Errors: `NotFound` when `dir` does not exist; `Invalid` naming a damaged manifest.
 pub fn list_chains(dir: &Path) -> Result<Vec<Manifest>> {
@@ -227,15 +228,6 @@ pub fn list_chains(dir: &Path) -> Result<Vec<Manifest>> {
         }
     }
     names.sort();
-    // Backup files whose manifest is gone: say which manifest is missing.
-    for chain in file_chains {
-        let m = manifest_name(&chain);
-        if !names.contains(&m) {
-            return Err(Error::not_found(format!(
-                "{m}: missing (files of chain {chain} are present)"
-            )));
-        }
-    }
     let mut out = Vec::new();
     for n in names {
         let text = std::fs::read_to_string(dir.join(&n))
@@ -243,6 +235,35 @@ pub fn list_chains(dir: &Path) -> Result<Vec<Manifest>> {
         out.push(Manifest::parse(&n, &text)?);
     }
     Ok(out)
+}
+
+/// Errors (`NotFound`, naming the manifest) when `dir` holds backup files of a chain whose
+/// manifest is missing (deleted, or a crash right after the chain's first file).
+pub fn check_orphans(dir: &Path) -> Result<()> {
+    let rd = std::fs::read_dir(dir)
+        .map_err(|e| Error::not_found(format!("backup directory {}: {e}", dir.display())))?;
+    let mut manifests = std::collections::BTreeSet::new();
+    let mut file_chains = std::collections::BTreeSet::new();
+    for ent in rd {
+        let name = ent?.file_name().to_string_lossy().into_owned();
+        if name.starts_with(PREFIX) && name.ends_with(".manifest") {
+            manifests.insert(name);
+        } else if let Some(rest) = name.strip_prefix(PREFIX)
+            && name.ends_with(".age")
+            && let Some((chain, _)) = rest.split_once('-')
+        {
+            file_chains.insert(chain.to_string());
+        }
+    }
+    for chain in file_chains {
+        let m = manifest_name(&chain);
+        if !manifests.contains(&m) {
+            return Err(Error::not_found(format!(
+                "{m}: missing (files of chain {chain} are present)"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Path of the manifest of `chain` in `dir`.

@@ -339,6 +339,7 @@ pub(crate) fn write_file(
     };
     std::fs::rename(&tmp, dir.join(&name))?;
     std::fs::File::open(dir)?.sync_all()?;
+    let mut listed = manifest.clone();
     let entry = Entry {
         index: header.index,
         kind: header.kind,
@@ -351,12 +352,17 @@ pub(crate) fn write_file(
         counts: header.counts.clone(),
         file: name,
     };
-    manifest.entries.push(entry.clone());
-    crate::app::write_atomic(
-        &manifest::manifest_path(dir, &manifest.chain),
-        manifest.render().as_bytes(),
+    listed.entries.push(entry.clone());
+    if let Err(e) = crate::app::write_atomic(
+        &manifest::manifest_path(dir, &listed.chain),
+        listed.render().as_bytes(),
         0o600,
-    )?;
+    ) {
+        // Not listed means not part of the backup: do not leave it looking like one.
+        let _ = std::fs::remove_file(dir.join(&entry.file));
+        return Err(e);
+    }
+    *manifest = listed;
     Ok(entry)
 }
 

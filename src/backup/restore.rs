@@ -220,7 +220,9 @@ pub fn choose_chain(chains: Vec<Manifest>, o: &RestoreOptions) -> Result<Manifes
 /// errors of [`open_entry`] naming the file.
 pub fn restore(o: &RestoreOptions, keys: &DecryptWith) -> Result<RestoreReport> {
     let started = std::time::Instant::now();
-    let m = choose_chain(manifest::list_chains(&o.from)?, o)?;
+    let chains = manifest::list_chains(&o.from)?;
+    manifest::check_orphans(&o.from)?;
+    let m = choose_chain(chains, o)?;
     let store_path = o.to.join(crate::app::STORE_FILE);
     if o.to.exists() {
         let non_empty = std::fs::read_dir(&o.to)

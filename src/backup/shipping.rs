@@ -111,18 +111,27 @@ pub fn ship_at_shutdown(app: &App) -> Result<()> {
 /// The scheduler task: checks every second what is due.
 pub async fn run_schedule(app: Arc<App>) -> Result<()> {
     let mut every = tokio::time::interval(Duration::from_secs(1));
+    // The same failure every second is logged once (the admin page shows the latest).
+    let mut last_error = String::new();
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         every.tick().await;
         let a = app.clone();
         match tokio::task::spawn_blocking(move || tick(&a)).await {
             Ok(Ok(Some(o))) if !o.skipped => {
+                last_error.clear();
                 if let Some(f) = &o.file {
                     tracing::debug!(file = %f.file, "scheduled backup written");
                 }
             }
             Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!("scheduled backup failed: {e}"),
+            Ok(Err(e)) => {
+                let msg = e.to_string();
+                if msg != last_error {
+                    tracing::error!("scheduled backup failed: {msg}");
+                    last_error = msg;
+                }
+            }
             Err(e) => tracing::error!("backup task failed: {e}"),
         }
     }

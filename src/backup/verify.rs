@@ -106,6 +106,7 @@ pub fn check_plaintext(dir: &Path, e: &Entry, chain: &str, keys: &DecryptWith) -
 /// Verifies every chain in `dir`. Returns the first problem as an error naming the file.
 pub fn verify(dir: &Path, keys: Option<&DecryptWith>) -> Result<VerifyReport> {
     let chains = manifest::list_chains(dir)?;
+    manifest::check_orphans(dir)?;
     if chains.is_empty() {
         return Err(Error::not_found(format!(
             "no backup chain (trygg-*.manifest) in {}",
