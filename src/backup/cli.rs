@@ -262,9 +262,7 @@ pub fn run_backup(cmd: BackupCommand) -> Result<()> {
         }
         BackupCommand::Status { data, json } => {
             let v = query(&data.data, Request::BackupStatus)?;
-            print(json, &v, || {
-                serde_json::to_string_pretty(&v).unwrap_or_default()
-            })
+            print(json, &v, || status_text(&v))
         }
         BackupCommand::Run(a) => {
             let kind = if a.full {
@@ -348,6 +346,69 @@ pub fn run_backup(cmd: BackupCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `trygg backup status` for people.
+fn status_text(v: &serde_json::Value) -> String {
+    let st = &v["settings"];
+    let mut s = format!(
+        "schedule: {}; target {}\n\
+         full every {} days, incremental every {} h, log shipped every {} s, {} chains kept\n\
+         encryption: {}\n\
+         change log: head {}, oldest kept {}, safely backed up to {}\n",
+        if st["enabled"].as_bool() == Some(true) {
+            "on"
+        } else {
+            "off"
+        },
+        st["target"]
+            .as_str()
+            .filter(|t| !t.is_empty())
+            .unwrap_or("(none)"),
+        st["full_every_days"],
+        st["incremental_every_hours"],
+        st["ship_every_secs"],
+        st["keep_chains"],
+        if st["passphrase_mode"].as_bool() == Some(true) {
+            "passphrase".to_string()
+        } else {
+            format!(
+                "{} recipient(s)",
+                st["recipients"].as_array().map_or(0, Vec::len)
+            )
+        },
+        v["head_seq"],
+        v["log_first_seq"],
+        v["watermarks"]["backup"]
+            .as_u64()
+            .map_or("-".to_string(), |w| w.to_string()),
+    );
+    if let Some(e) = v["schedule"]["last_error"].as_str() {
+        s.push_str(&format!("last error: {e}\n"));
+    }
+    for c in v["chains"].as_array().into_iter().flatten() {
+        let files = c["entries"].as_array().map_or(0, Vec::len);
+        let last = c["entries"].as_array().and_then(|a| a.last());
+        s.push_str(&format!(
+            "chain {}: {files} files, up to seq {}\n",
+            c["chain"].as_str().unwrap_or(""),
+            last.map_or(serde_json::Value::Null, |l| l["seq_to"].clone())
+        ));
+    }
+    for d in v["drills"].as_array().into_iter().flatten() {
+        s.push_str(&format!(
+            "drill {}: {} (RPO {:.1} s, {} ms)\n",
+            d["started"].as_str().unwrap_or(""),
+            if d["ok"].as_bool() == Some(true) {
+                "passed"
+            } else {
+                "FAILED"
+            },
+            d["rpo_ms"].as_f64().unwrap_or(0.0) / 1000.0,
+            d["duration_ms"]
+        ));
+    }
+    s.trim_end().to_string()
 }
 
 /// Parses an RFC 3339 time (or plain Unix milliseconds) for `--until`.

@@ -312,3 +312,96 @@ impl Store {
         self.snapshot()?.first_seq()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorKind;
+
+    fn temp_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("s.redb")).unwrap();
+        (dir, s)
+    }
+
+    fn put(s: &Store, k: u64) {
+        s.write(k as i64, |tx| tx.put(Table::Tickets, &codec::be(k), b"v"))
+            .unwrap();
+    }
+
+    #[test]
+    fn snapshot_is_one_instant_while_writes_go_on() {
+        let (_d, s) = temp_store();
+        put(&s, 1);
+        let snap = s.snapshot().unwrap();
+        let head = snap.head();
+        put(&s, 2);
+        put(&s, 3);
+        assert_eq!(snap.head(), head);
+        assert_eq!(snap.counts().unwrap()[&Table::Tickets.id()], 1);
+        let mut rows = 0;
+        snap.for_each_row(|t, _, _| {
+            rows += u64::from(t == Table::Tickets.id());
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(rows, 1);
+        let mut seqs = Vec::new();
+        snap.for_each_change(1, |r| {
+            seqs.push(r.seq);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seqs, (1..=head).collect::<Vec<_>>());
+        assert_eq!(s.snapshot().unwrap().head(), head + 2);
+    }
+
+    #[test]
+    fn truncation_follows_the_lowest_watermark_and_keeps_the_head() {
+        let (_d, s) = temp_store();
+        for k in 0..10 {
+            put(&s, k);
+        }
+        let head = s.head_seq().unwrap();
+        assert_eq!(s.truncate_log().unwrap(), 0, "no watermark, no truncation");
+        s.set_watermark("backup", 5).unwrap();
+        s.set_watermark("replication", 3).unwrap();
+        assert_eq!(s.truncate_log().unwrap(), 3);
+        assert_eq!(s.log_first_seq().unwrap(), 4);
+        s.set_watermark("backup", 2).unwrap(); // never moves back
+        assert_eq!(s.watermarks().unwrap()["backup"], 5);
+        s.set_watermark("replication", head).unwrap();
+        s.set_watermark("backup", head).unwrap();
+        s.truncate_log().unwrap();
+        assert_eq!(s.log_first_seq().unwrap(), head, "the head record stays");
+        let err = s.snapshot().unwrap().for_each_change(2, |_| Ok(()));
+        assert_eq!(err.unwrap_err().kind, ErrorKind::Conflict);
+    }
+
+    #[test]
+    fn loader_rebuilds_rows_then_continues_the_log() {
+        let (d, a) = temp_store();
+        for k in 0..20 {
+            put(&a, k);
+        }
+        let snap = a.snapshot().unwrap();
+        let p = d.path().join("b.redb");
+        let mut l = Loader::create(&p).unwrap();
+        snap.for_each_row(|t, k, v| l.put_row(t, k, v)).unwrap();
+        l.set_head(snap.head()).unwrap();
+        drop(snap);
+        let from = a.head_seq().unwrap() + 1;
+        for k in 20..30 {
+            put(&a, k);
+        }
+        for rec in a.changes_since(from, usize::MAX).unwrap() {
+            l.apply(rec).unwrap();
+        }
+        let b = l.finish().unwrap();
+        assert_eq!(a.dump().unwrap(), b.dump().unwrap());
+        assert_eq!(a.head_seq().unwrap(), b.head_seq().unwrap());
+        assert!(Loader::create(&p).is_err(), "never over an existing file");
+        let mut bad = Loader::create(&d.path().join("c.redb")).unwrap();
+        assert!(bad.put_row(250, b"k", b"v").is_err());
+    }
+}
