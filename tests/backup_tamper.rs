@@ -557,6 +557,26 @@ fn cli_refuses_bad_settings_and_missing_chains_with_exit_codes() {
         "not configured: {}",
         String::from_utf8_lossy(&none.stderr)
     );
+    // The configured target vanished (NAS not mounted): an error, not a new directory.
+    let gone = dir.path().join("nas").join("trygg");
+    let id0 = dir.path().join("id0.txt");
+    let k = ok(&["backup", "keygen", "--out", &s(&id0), "--json"]);
+    ok(&[
+        "backup",
+        "configure",
+        "--data",
+        &s(&data),
+        "--target",
+        &s(&gone),
+        "--recipient",
+        k["public_key"].as_str().unwrap(),
+        "--disable",
+    ]);
+    std::fs::remove_dir(&gone).unwrap();
+    let out = trygg(&["backup", "run", "--full", "--data", &s(&data)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+    assert!(!gone.exists());
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     let id = dir.path().join("id.txt");

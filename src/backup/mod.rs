@@ -133,9 +133,14 @@ pub fn load_settings(r: &impl Reader) -> Result<BackupSettings> {
         .unwrap_or_default())
 }
 
-/// Validates and stores `s`.
+/// Validates and stores `s`; creates the target directory (0700) if it is missing. Runs
+/// never create the configured target, so an unmounted NAS is an error, not a silent
+/// backup onto the local disk under its mount point.
 pub fn save_settings(app: &App, s: &BackupSettings) -> Result<()> {
     s.validate()?;
+    if !s.target.is_empty() {
+        prepare_target(Path::new(&s.target), true)?;
+    }
     app.store.write(app.now_ms(), |tx| {
         tx.put_rec(Table::Settings, SETTINGS_KEY, s)
     })
@@ -228,7 +233,7 @@ pub fn run(app: &App, req: &RunRequest) -> Result<RunOutcome> {
         None => (PathBuf::from(&settings.target), true),
     };
     let enc = settings.encrypt_to()?;
-    prepare_target(&target)?;
+    prepare_target(&target, !configured)?;
     let started = std::time::Instant::now();
     let mut out = match req.kind {
         Kind::Full => full::run(app, &target, &enc)?,
@@ -245,8 +250,14 @@ pub fn run(app: &App, req: &RunRequest) -> Result<RunOutcome> {
     Ok(out)
 }
 
-/// Creates the target directory (0700) when missing.
-fn prepare_target(dir: &Path) -> Result<()> {
+/// Checks the target directory; creates it (0700) when missing and `create`.
+fn prepare_target(dir: &Path, create: bool) -> Result<()> {
+    if !create && !dir.exists() {
+        return Err(Error::unavailable(format!(
+            "backup target {} does not exist (disk not mounted?)",
+            dir.display()
+        )));
+    }
     crate::app::create_private_dir(dir).map_err(|e| {
         Error::unavailable(format!("backup target {}: {}", dir.display(), e.message))
     })?;
