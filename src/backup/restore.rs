@@ -381,3 +381,87 @@ fn load(o: &RestoreOptions, m: &Manifest, keys: &DecryptWith, tmp: &Path) -> Res
     }
     Ok(rep)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::format::{FrameWriter, Header};
+    use super::super::keys::{EncryptTo, keygen};
+    use super::*;
+    use crate::store::{ChangeRecord, Op};
+    use std::io::Write;
+
+    /// An encrypted sample file and an identity that opens it.
+    fn sample() -> (Vec<u8>, DecryptWith, tempfile::TempDir) {
+        let (text, public) = keygen("test");
+        let dir = tempfile::tempdir().unwrap();
+        let idf = dir.path().join("id.txt");
+        std::fs::write(&idf, text).unwrap();
+        let enc = EncryptTo::recipients(&[public]).unwrap();
+        let mut out = Vec::new();
+        let stream = enc.encryptor().unwrap().wrap_output(&mut out).unwrap();
+        let header = Header {
+            format: 1,
+            kind: Kind::Segment,
+            chain: "c".into(),
+            index: 2,
+            seq_from: 1,
+            seq_to: 40,
+            seq_to_ts_ms: 0,
+            created_ms: 0,
+            counts: Default::default(),
+            writer: "t".into(),
+        };
+        let mut fw = FrameWriter::start(stream, &header).unwrap();
+        for seq in 1..=40 {
+            fw.change(&ChangeRecord {
+                seq,
+                ts_ms: 0,
+                ops: vec![Op {
+                    table: 3,
+                    key: seq.to_be_bytes().to_vec(),
+                    value: Some(vec![7u8; 3000]),
+                }],
+            })
+            .unwrap();
+        }
+        let (stream, _) = fw.finish().unwrap();
+        stream.finish().unwrap().flush().unwrap();
+        (out, DecryptWith::identity_file(&idf).unwrap(), dir)
+    }
+
+    fn read_all(bytes: &[u8], keys: &DecryptWith) -> Result<u64> {
+        let dec = age::Decryptor::new(bytes).map_err(|e| Error::invalid(e.to_string()))?;
+        let stream = dec
+            .decrypt(keys.iter())
+            .map_err(|e| Error::invalid(e.to_string()))?;
+        let mut r = FrameReader::open(stream)?;
+        let mut n = 0;
+        while r.next_item()?.is_some() {
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    #[test]
+    fn ciphertext_cut_anywhere_or_altered_never_reads_as_complete() {
+        let (bytes, keys, _d) = sample();
+        assert!(bytes.len() > 64 * 1024, "spans more than one age chunk");
+        assert_eq!(read_all(&bytes, &keys).unwrap(), 40);
+        let step = 997; // a prime, so cuts land everywhere in chunks and frames
+        let mut cut = 0;
+        while cut < bytes.len() {
+            assert!(read_all(&bytes[..cut], &keys).is_err(), "cut at {cut}");
+            cut += step;
+        }
+        for cut in bytes.len() - 40..bytes.len() {
+            assert!(read_all(&bytes[..cut], &keys).is_err(), "cut at {cut}");
+        }
+        let mut i = 0;
+        while i < bytes.len() {
+            let mut b = bytes.clone();
+            b[i] ^= 0x10;
+            assert!(read_all(&b, &keys).is_err(), "flip at {i}");
+            i += step;
+        }
+    }
+}
