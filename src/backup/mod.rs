@@ -416,7 +416,12 @@ pub fn drill_reports(dir: &Path, limit: usize) -> Vec<drill::Report> {
         .into_iter()
         .take(limit)
         .filter_map(|n| {
-            let text = std::fs::read(dir.join(n)).ok()?;
+            // A report is a few kB; anything larger is not ours.
+            let path = dir.join(n);
+            if std::fs::metadata(&path).ok()?.len() > 1 << 20 {
+                return None;
+            }
+            let text = std::fs::read(path).ok()?;
             serde_json::from_slice(&text).ok()
         })
         .collect()

@@ -227,7 +227,7 @@ pub enum Key {
     BackupIncrementalEvery,
     BackupShipEvery,
     BackupKeepChains,
-    Save,
+    BackupSave,
     BackupSaved,
 }
 
@@ -603,7 +603,7 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
             "Send loggen hver (sekunder)",
         ),
         BackupKeepChains => ("Chains to keep", "Kedjor att behålla", "Kæder der beholdes"),
-        Save => ("Save", "Spara", "Gem"),
+        BackupSave => ("Save", "Spara", "Gem"),
         BackupSaved => (
             "Backup settings saved.",
             "Inställningarna för säkerhetskopiering är sparade.",

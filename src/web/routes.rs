@@ -525,7 +525,7 @@ async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Re
 
 /// Whether the signed-in user is an enabled admin (checked on every request, so a role
 /// change applies at once).
-async fn is_admin(app: &Arc<App>, session: &Session) -> Result<bool, Error> {
+async fn backup_is_admin(app: &Arc<App>, session: &Session) -> Result<bool, Error> {
     let user = session.user.clone();
     blocking(app, move |a| {
         Ok(a.store
@@ -581,7 +581,7 @@ async fn backup_page(app: &Arc<App>, req: &Req) -> Resp {
     let Some(session) = session_of(req) else {
         return to_login(req);
     };
-    match is_admin(app, session).await {
+    match backup_is_admin(app, session).await {
         Ok(true) => backup_render(app, req, session, StatusCode::OK, None, None).await,
         Ok(false) => pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText))),
         Err(e) => pages::error_page(req, &e),
@@ -595,7 +595,7 @@ async fn backup_save(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     if !post_allowed(req, uri, &session.csrf) {
         return pages::csrf_failed(req);
     }
-    match is_admin(app, session).await {
+    match backup_is_admin(app, session).await {
         Ok(true) => {}
         Ok(false) => {
             return pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText)));

@@ -153,7 +153,7 @@ pub fn render(
                         input #keep_chains type="number" min="1" max="1000" name="keep_chains" value=(s.keep_chains);
                     }
                 }
-                div.actions { button type="submit" { (t(l, Key::Save)) } }
+                div.actions { button type="submit" { (t(l, Key::BackupSave)) } }
             }
         }
     };
