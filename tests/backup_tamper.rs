@@ -727,3 +727,81 @@ fn admin_page_shows_chains_and_drills_and_saves_the_schedule() {
     );
     assert_eq!(status["settings"]["recipients"][0], public.as_str());
 }
+
+#[test]
+fn retention_keeps_the_newest_chains_and_the_log_is_truncated_only_after_backup() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup");
+    setup(&data, &["support@helpdesk.example.com"], &[]);
+    let id = dir.path().join("id.txt");
+    let k = ok(&["backup", "keygen", "--out", &s(&id), "--json"]);
+    ok(&[
+        "backup",
+        "configure",
+        "--data",
+        &s(&data),
+        "--target",
+        &s(&backup),
+        "--recipient",
+        k["public_key"].as_str().unwrap(),
+        "--keep-chains",
+        "2",
+        "--disable",
+    ]);
+    let before = ok(&["backup", "status", "--data", &s(&data), "--json"]);
+    assert_eq!(
+        before["log_first_seq"], 1,
+        "nothing truncated before a backup"
+    );
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let r = ok(&["backup", "run", "--full", "--data", &s(&data), "--json"]);
+        ids.push(r["chain"].as_str().unwrap().to_string());
+        // A change between the fulls (a logged settings write).
+        ok(&[
+            "backup",
+            "configure",
+            "--data",
+            &s(&data),
+            "--full-every-days",
+            &(10 + i).to_string(),
+        ]);
+    }
+    let left: Vec<String> = list_chains(&backup)
+        .unwrap()
+        .into_iter()
+        .map(|m| m.chain)
+        .collect();
+    assert_eq!(left, ids[1..].to_vec());
+    let files = std::fs::read_dir(&backup).unwrap().count();
+    assert_eq!(files, 4, "two chains of one file and one manifest each");
+    ok(&[
+        "backup",
+        "verify",
+        "--from",
+        &s(&backup),
+        "--identity",
+        &s(&id),
+    ]);
+    let st = ok(&["backup", "status", "--data", &s(&data), "--json"]);
+    let wm = st["watermarks"]["backup"].as_u64().unwrap();
+    let head = st["head_seq"].as_u64().unwrap();
+    assert!(wm < head, "the last configure is not backed up yet");
+    assert_eq!(
+        st["log_first_seq"].as_u64().unwrap(),
+        wm,
+        "truncated up to the watermark, head record kept"
+    );
+    // The records after the watermark go into the next incremental.
+    let inc = ok(&[
+        "backup",
+        "run",
+        "--incremental",
+        "--data",
+        &s(&data),
+        "--json",
+    ]);
+    assert_eq!(inc["file"]["seq_from"].as_u64(), Some(wm + 1));
+    assert_eq!(inc["file"]["seq_to"].as_u64(), Some(head));
+}
