@@ -33,6 +33,15 @@ pub enum Command {
     /// Mail rules: auto-acknowledgement, reopening, agent forwards.
     #[command(subcommand)]
     MailRules(MailRulesCommand),
+    // backup
+    /// Encrypted backups: keygen, configure, run, verify, drill.
+    #[command(subcommand)]
+    Backup(crate::backup::cli::BackupCommand),
+    /// Rebuild a data directory from backups (see docs/backup-and-restore.md).
+    Restore(crate::backup::cli::RestoreArgs),
+    /// Benchmarks (release builds).
+    #[command(subcommand, hide = true)]
+    Bench(crate::bench::BenchCommand),
 }
 
 // mail rules

@@ -42,6 +42,22 @@ pub enum Request {
         from: u64,
         into: u64,
     },
+    // backup
+    /// Take a backup now (`trygg backup run`).
+    BackupRun(crate::backup::RunRequest),
+    /// Settings, chains, schedule state and drill reports (`trygg backup status`).
+    BackupStatus,
+    /// Change backup settings; `None` / empty leaves a value as it is.
+    BackupConfigure {
+        target: Option<String>,
+        recipients: Vec<String>,
+        passphrase: Option<String>,
+        full_every_days: Option<u32>,
+        incremental_every_hours: Option<u32>,
+        ship_every_secs: Option<u32>,
+        keep_chains: Option<u32>,
+        enabled: Option<bool>,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -90,6 +106,10 @@ pub fn execute(app: &App, req: &Request) -> Result<Value> {
         Request::TicketMerge { from, into } => Ok(serde_json::json!({
             "moved": crate::helpdesk::links::merge(app, *from, *into, "cli")?
         })),
+        // backup
+        Request::BackupRun(_) | Request::BackupStatus | Request::BackupConfigure { .. } => {
+            crate::backup::cli::execute(app, req)
+        }
     }
 }
 
@@ -152,12 +172,22 @@ pub async fn serve(app: Arc<App>) -> Result<()> {
 
 /// Sends `req` to the server of `data_dir`. `Ok(None)` when no server listens there.
 pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>> {
+    call_with_timeout(data_dir, req, std::time::Duration::from_secs(60))
+}
+
+// backup: long requests (a full backup of a large store) need a longer wait than 60 s.
+/// [`call`] waiting at most `timeout` for the answer.
+pub fn call_with_timeout(
+    data_dir: &Path,
+    req: &Request,
+    timeout: std::time::Duration,
+) -> Result<Option<Value>> {
     let path = socket_path(data_dir);
     let stream = match std::os::unix::net::UnixStream::connect(&path) {
         Ok(s) => s,
         Err(_) => return Ok(None),
     };
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    stream.set_read_timeout(Some(timeout))?;
     let mut w = &stream;
     let mut line = serde_json::to_vec(req)?;
     line.push(b'\n');

