@@ -53,6 +53,7 @@ pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
     tasks.spawn(mail::inbound::smtp::serve_with(app.clone(), smtp, smtp_tls));
     tasks.spawn(control::serve(app.clone()));
     tasks.spawn(mail::outbound::worker::run(app.clone()));
+    tasks.spawn(mail::inbound::imap::run(app.clone())); // mail in: IMAP fetch
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let result = tokio::select! {

@@ -27,11 +27,20 @@ pub enum Table {
     Outbound,
     /// `due time ms (u64 BE) ++ item id (u64 BE) → ()`: the queue's timer index.
     OutboundDue,
+    // mail in (IMAP fetch, quarantine): ids 11–14
+    /// `account id (u64 BE) → ImapAccount`: mailboxes fetched over IMAP.
+    ImapAccounts,
+    /// `account id (u64 BE) → ImapState`: UIDVALIDITY/UID checkpoint and reconciled counts.
+    ImapState,
+    /// `item id (u64 BE) → QuarantineItem`: mail held back (too large, unprocessable).
+    Quarantine,
+    /// `item id (u64 BE) → raw message bytes` of a quarantined mail.
+    QuarantineRaw,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 14] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -42,6 +51,11 @@ impl Table {
         Table::Users,
         Table::Outbound,
         Table::OutboundDue,
+        // mail in
+        Table::ImapAccounts,
+        Table::ImapState,
+        Table::Quarantine,
+        Table::QuarantineRaw,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -57,6 +71,11 @@ impl Table {
             Table::Users => 8,
             Table::Outbound => 9,
             Table::OutboundDue => 10,
+            // mail in
+            Table::ImapAccounts => 11,
+            Table::ImapState => 12,
+            Table::Quarantine => 13,
+            Table::QuarantineRaw => 14,
         }
     }
 
@@ -78,6 +97,11 @@ impl Table {
             Table::Users => "users",
             Table::Outbound => "outbound",
             Table::OutboundDue => "outbound_due",
+            // mail in
+            Table::ImapAccounts => "imap_accounts",
+            Table::ImapState => "imap_state",
+            Table::Quarantine => "quarantine",
+            Table::QuarantineRaw => "quarantine_raw",
         }
     }
 

@@ -5,6 +5,8 @@ pub mod login;
 pub mod setup;
 pub mod ticket;
 pub mod tickets;
+// mail in: IMAP admin page
+pub mod imap;
 
 use hyper::StatusCode;
 use maud::{Markup, html};
