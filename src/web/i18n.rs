@@ -233,6 +233,7 @@ pub enum Key {
     QuarantineTooLarge,
     QuarantineUnprocessable,
     QuarantineHeaderOnly,
+    QuarantineUnfetchable,
     QuarantineDismiss,
     Size,
     Reason,
@@ -611,6 +612,11 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
             "Could not be processed",
             "Kunde inte behandlas",
             "Kunne ikke behandles",
+        ),
+        QuarantineUnfetchable => (
+            "Could not be fetched; left unread on the mail server",
+            "Kunde inte hämtas; ligger kvar oläst på e-postservern",
+            "Kunne ikke hentes; ligger fortsat ulæst på mailserveren",
         ),
         QuarantineHeaderOnly => (
             "only the header was kept",

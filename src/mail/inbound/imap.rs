@@ -52,6 +52,9 @@ const BATCH: usize = 50;
 pub const QUARANTINE_FULL_MAX: u64 = 200 * 1024 * 1024;
 /// Reconciliation alerts kept per account.
 const MAX_ALERTS: usize = 20;
+/// Failed fetches of the same UID before it is skipped (quarantined as unfetchable and left
+/// unread on the server), so one message the server cannot deliver never blocks the rest.
+const MAX_FETCH_ATTEMPTS: u32 = 3;
 
 /// How the connection is protected. There is no clear-text mode: passwords never travel
 /// unencrypted.
@@ -130,13 +133,15 @@ pub struct PassReport {
     pub imported: u64,
     pub duplicates: u64,
     pub quarantined: u64,
+    /// Listed but skipped after [`MAX_FETCH_ATTEMPTS`] failed fetches.
+    pub unfetchable: u64,
 }
 
 impl PassReport {
-    /// Whether every listed message is accounted for: listed = fetched + vanished and
-    /// fetched = imported + duplicates + quarantined.
+    /// Whether every listed message is accounted for: listed = fetched + vanished +
+    /// unfetchable and fetched = imported + duplicates + quarantined.
     pub fn reconciled(&self) -> bool {
-        self.listed == self.fetched + self.vanished
+        self.listed == self.fetched + self.vanished + self.unfetchable
             && self.fetched == self.imported + self.duplicates + self.quarantined
     }
 }
@@ -165,6 +170,10 @@ pub struct ImapState {
     /// Bumped by [`refetch_all`], so a pass that started before the reset cannot move the
     /// checkpoint it cleared.
     pub resets: u64,
+    /// `(uid, failed attempts)` of the message whose fetch keeps failing, if any.
+    pub fetch_failures: Option<(u32, u32)>,
+    /// Messages skipped as unfetchable (left unread on the server), total.
+    pub unfetchable: u64,
 }
 
 impl ImapState {
@@ -202,6 +211,9 @@ pub enum QuarantineReason {
     TooLarge,
     /// Processing it failed unexpectedly (a parser panic); kept so nothing is lost.
     Unprocessable,
+    /// The server's answer to fetching it failed repeatedly; only a note is kept here and
+    /// the message stays unread on the server.
+    Unfetchable,
 }
 
 // ---- configuration (called by the admin page) -------------------------------------------
@@ -870,18 +882,48 @@ async fn pass(app: &Arc<App>, acct: &ImapAccount, session: &mut ImapSession) -> 
             } else {
                 "BODY.PEEK[]"
             };
-            let raw = {
-                let stream = io("UID FETCH", session.uid_fetch(uid.to_string(), item)).await?;
-                let msgs: Vec<Fetch> = io("UID FETCH", collect(stream)).await?;
-                msgs.into_iter()
-                    .find(|f| f.uid == Some(uid) || f.uid.is_none())
-                    .and_then(|f| {
-                        if header_only {
-                            f.header().map(<[u8]>::to_vec)
-                        } else {
-                            f.body().map(<[u8]>::to_vec)
+            if let Some((u, n)) = st.fetch_failures
+                && u == uid
+                && n >= MAX_FETCH_ATTEMPTS
+            {
+                skip_unfetchable(app, acct, validity, uid, size, n).await?;
+                report.unfetchable += 1;
+                blocking(app, move |a| {
+                    update_state(a, id, |s, now| {
+                        if s.resets == generation {
+                            s.last_uid = uid;
                         }
+                        s.fetch_failures = None;
+                        s.unfetchable += 1;
+                        s.alerts.push(format!(
+                            "{}: UID {uid} could not be fetched after {n} attempts; it is left \
+                             unread on the server (see the quarantine)",
+                            jiff::Timestamp::from_millisecond(now)
+                                .map(|t| t.to_string())
+                                .unwrap_or_default()
+                        ));
+                        let excess = s.alerts.len().saturating_sub(MAX_ALERTS);
+                        s.alerts.drain(..excess);
                     })
+                })
+                .await?;
+                continue;
+            }
+            let raw = match fetch_raw(session, uid, item, header_only).await {
+                Ok(r) => r,
+                Err(e) => {
+                    let prev = st.fetch_failures;
+                    blocking(app, move |a| {
+                        update_state(a, id, |s, _| {
+                            s.fetch_failures = match prev {
+                                Some((u, n)) if u == uid => Some((uid, n + 1)),
+                                _ => Some((uid, 1)),
+                            };
+                        })
+                    })
+                    .await?;
+                    return Err(e);
+                }
             };
             let Some(raw) = raw else {
                 report.vanished += 1;
@@ -909,6 +951,7 @@ async fn pass(app: &Arc<App>, acct: &ImapAccount, session: &mut ImapSession) -> 
                     if s.resets == generation {
                         s.last_uid = uid;
                     }
+                    s.fetch_failures = None;
                     s.unflagged.push(uid);
                     s.fetched += 1;
                     match handled {
@@ -937,11 +980,12 @@ async fn pass(app: &Arc<App>, acct: &ImapAccount, session: &mut ImapSession) -> 
         update_state(a, id, |s, now| {
             if !ok {
                 s.alerts.push(format!(
-                    "{}: listed {}, fetched {}, vanished {}, imported {}, duplicates {}, quarantined {}",
+                    "{}: listed {}, fetched {}, vanished {}, unfetchable {}, imported {}, duplicates {}, quarantined {}",
                     jiff::Timestamp::from_millisecond(now).map(|t| t.to_string()).unwrap_or_default(),
                     report.listed,
                     report.fetched,
                     report.vanished,
+                    report.unfetchable,
                     report.imported,
                     report.duplicates,
                     report.quarantined
@@ -953,6 +997,61 @@ async fn pass(app: &Arc<App>, acct: &ImapAccount, session: &mut ImapSession) -> 
             s.last_ok_ms = Some(now);
             s.last_error = None;
         })
+    })
+    .await?;
+    Ok(())
+}
+
+/// The bytes of message `uid` (`item` is `BODY.PEEK[]` or `BODY.PEEK[HEADER]`); `None` when
+/// the server no longer has it.
+async fn fetch_raw(
+    session: &mut ImapSession,
+    uid: u32,
+    item: &str,
+    header_only: bool,
+) -> Result<Option<Vec<u8>>> {
+    let stream = io("UID FETCH", session.uid_fetch(uid.to_string(), item)).await?;
+    let msgs: Vec<Fetch> = io("UID FETCH", collect(stream)).await?;
+    Ok(msgs
+        .into_iter()
+        .find(|f| f.uid == Some(uid) || f.uid.is_none())
+        .and_then(|f| {
+            if header_only {
+                f.header().map(<[u8]>::to_vec)
+            } else {
+                f.body().map(<[u8]>::to_vec)
+            }
+        }))
+}
+
+/// Records a message that could not be fetched after `attempts` tries: a quarantine note
+/// naming it (the message itself stays on the server, unread).
+async fn skip_unfetchable(
+    app: &Arc<App>,
+    acct: &ImapAccount,
+    validity: u32,
+    uid: u32,
+    size: u64,
+    attempts: u32,
+) -> Result<()> {
+    let source = format!(
+        "imap {}@{}/{} UIDVALIDITY {validity} UID {uid}",
+        acct.username, acct.host, acct.folder
+    );
+    tracing::warn!(%source, attempts, "imap: giving up fetching this message; it stays on the server");
+    let note =
+        format!("X-Trygg-Quarantine: not fetched after {attempts} attempts: {source}\r\n\r\n");
+    let account = acct.id;
+    blocking(app, move |a| {
+        quarantine(
+            a,
+            &source,
+            Some(account),
+            note.as_bytes(),
+            size,
+            false,
+            QuarantineReason::Unfetchable,
+        )
     })
     .await?;
     Ok(())

@@ -124,6 +124,7 @@ pub fn render(req: &Req, p: &ImapPage<'_>) -> Markup {
                                         (match q.reason {
                                             QuarantineReason::TooLarge => t(l, Key::QuarantineTooLarge),
                                             QuarantineReason::Unprocessable => t(l, Key::QuarantineUnprocessable),
+                                            QuarantineReason::Unfetchable => t(l, Key::QuarantineUnfetchable),
                                         })
                                         @if q.header_only { " (" (t(l, Key::QuarantineHeaderOnly)) ")" }
                                     }
