@@ -225,7 +225,8 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
     let msgs = dir.path().join("msgs");
     std::fs::create_dir(&msgs).unwrap();
 
-    // 120 ordinary messages, one without Message-ID, one over the 20000-octet limit.
+    // 120 ordinary messages, one without Message-ID, one with an empty one (`<>`), one over
+    // the 20000-octet limit.
     let mut files = Vec::new();
     for i in 0..120 {
         files.push(write_msg(
@@ -241,6 +242,16 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
         write_msg(&msgs, "noid.eml", "no message id", None, "Utan Message-ID."),
     );
     files.insert(
+        15,
+        write_msg(
+            &msgs,
+            "emptyid.eml",
+            "empty message id",
+            Some(""),
+            "Tom Message-ID.",
+        ),
+    );
+    files.insert(
         20,
         write_msg(
             &msgs,
@@ -253,7 +264,7 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
     dove.seed("support@trygg.test", &files);
     let expected: BTreeSet<String> = (0..120)
         .map(|i| format!("msg {i:03}"))
-        .chain(["no message id".to_string()])
+        .chain(["no message id".to_string(), "empty message id".to_string()])
         .collect();
 
     let data = dir.path().join("data");
@@ -288,7 +299,7 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
     server.kill9();
     let stored: BTreeSet<String> = subjects(&data).into_iter().collect();
     let on_server = dove.messages("support@trygg.test", "INBOX");
-    assert_eq!(on_server.len(), 122);
+    assert_eq!(on_server.len(), 123);
     for (subject, flags) in &on_server {
         if flags.contains("\\Seen") && subject != "too big" {
             assert!(
@@ -364,7 +375,7 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
     assert_eq!(st, 303);
     let again = wait_for(120, || {
         let (c, q, ok) = counts(&jar, &base, "support@trygg.test");
-        (c.0 >= fetched0 + 123 && ok).then_some((c, q))
+        (c.0 >= fetched0 + 124 && ok).then_some((c, q))
     });
     let ((fetched, imported, duplicates, quarantined), q) =
         again.unwrap_or_else(|| panic!("re-fetch did not finish: {}", server.log_text()));
