@@ -408,7 +408,22 @@ fn imap_starttls_account_moves_imported_mail() {
     let server = Server::start(&data);
     let jar = dir.path().join("jar");
     let base = server.base_url();
+    // The page is for signed-in admins; forms need the session's CSRF token.
+    let anon = dir.path().join("anon");
+    let (st, _) = curl(&anon, &[&format!("{base}/admin/imap")]);
+    assert_eq!(st, 303, "anonymous visitors are sent to sign in");
     let csrf = login(&jar, &base);
+    let (st, _) = curl(
+        &jar,
+        &[
+            "--data-urlencode",
+            "csrf=wrong",
+            "--data-urlencode",
+            "host=127.0.0.1",
+            &format!("{base}/admin/imap"),
+        ],
+    );
+    assert_eq!(st, 403, "POST without the right CSRF token");
     let imap = dove.imap.to_string();
     let ca = dove.ca();
     // Certificates are verified by default: without the test CA the login never happens,
