@@ -330,6 +330,8 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
     assert!(done.is_some(), "quarantine not shown");
     let (_, page) = curl(&jar, &[&format!("{base}/admin/imap")]);
     assert!(page.contains("quarantine-alert"), "{page}");
+    let (_, metrics) = curl(&jar, &[&format!("{base}/metrics")]);
+    assert!(metrics.contains("trygg_quarantine_waiting 1"), "{metrics}");
     assert!(page.contains("too big"), "{page}");
     let on_server = dove.messages("support@trygg.test", "INBOX");
     assert!(

@@ -143,9 +143,13 @@ async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
         Ok((all.len(), open))
     })
     .await;
+    // mail in: IMAP fetch and quarantine gauges
+    let mail_in = blocking(app, crate::mail::inbound::imap::metrics_text)
+        .await
+        .unwrap_or_default();
     match counts {
         Ok((total, open)) => {
-            let body = format!(
+            let mut body = format!(
                 "# HELP trygg_up Whether trygg is running.\n\
                  # TYPE trygg_up gauge\n\
                  trygg_up 1\n\
@@ -158,6 +162,7 @@ async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
                  trygg_tickets{{status=\"closed\"}} {}\n",
                 total - open
             );
+            body.push_str(&mail_in);
             http::response(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",

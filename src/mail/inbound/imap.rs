@@ -518,6 +518,48 @@ fn header_summary(raw: &[u8]) -> (String, String, Option<String>) {
     .unwrap_or_default()
 }
 
+/// Prometheus text-format gauges: per-account totals (labelled by account id) and the
+/// number of quarantined mails not yet dismissed, so monitoring can alert on them.
+pub fn metrics_text(app: &App) -> Result<String> {
+    use std::fmt::Write;
+    let accounts = overview(app)?;
+    let waiting = quarantine_list(app, false)?.len();
+    let mut out = String::from(
+        "# HELP trygg_imap_messages_total Messages handled by IMAP fetch, by account and outcome.\n\
+         # TYPE trygg_imap_messages_total counter\n",
+    );
+    for (a, st) in &accounts {
+        for (outcome, n) in [
+            ("fetched", st.fetched),
+            ("imported", st.imported),
+            ("duplicate", st.duplicates),
+            ("quarantined", st.quarantined),
+            ("unfetchable", st.unfetchable),
+        ] {
+            let _ = writeln!(
+                out,
+                "trygg_imap_messages_total{{account=\"{}\",outcome=\"{outcome}\"}} {n}",
+                a.id
+            );
+        }
+    }
+    out.push_str(
+        "# HELP trygg_imap_reconciled Whether an account's counts reconcile (1) or not (0).\n\
+         # TYPE trygg_imap_reconciled gauge\n",
+    );
+    for (a, st) in &accounts {
+        let ok = u8::from(st.reconciled() && st.alerts.is_empty());
+        let _ = writeln!(out, "trygg_imap_reconciled{{account=\"{}\"}} {ok}", a.id);
+    }
+    let _ = write!(
+        out,
+        "# HELP trygg_quarantine_waiting Quarantined mails not yet dismissed by an admin.\n\
+         # TYPE trygg_quarantine_waiting gauge\n\
+         trygg_quarantine_waiting {waiting}\n"
+    );
+    Ok(out)
+}
+
 // ---- the fetcher -------------------------------------------------------------------------
 
 fn wakeup() -> &'static tokio::sync::Notify {
