@@ -742,3 +742,40 @@ fn syntax_reply(e: &ProtoError) -> String {
         _ => "500 5.5.2 Syntax error\r\n".into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_address_slots_are_counted_and_given_back() {
+        let p = PerIp::default();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        let b: IpAddr = "192.0.2.2".parse().unwrap();
+        let s1 = p.take(a, 2).unwrap();
+        let s2 = p.take(a, 2).unwrap();
+        assert!(
+            p.take(a, 2).is_none(),
+            "third session from the same address"
+        );
+        let other = p.take(b, 2);
+        assert!(other.is_some(), "other addresses are not affected");
+        drop(s1);
+        let s3 = p.take(a, 2);
+        assert!(s3.is_some(), "a closed session frees its slot");
+        drop((s2, s3, other));
+        assert!(p.0.lock().unwrap().is_empty(), "no entries left behind");
+    }
+
+    #[test]
+    fn tls_policies_parse() {
+        assert_eq!(TlsPolicy::parse("Forced").unwrap(), TlsPolicy::Forced);
+        assert_eq!(TlsPolicy::parse("required").unwrap(), TlsPolicy::Forced);
+        assert_eq!(TlsPolicy::parse("optional").unwrap(), TlsPolicy::Optional);
+        assert_eq!(TlsPolicy::parse("off").unwrap(), TlsPolicy::Off);
+        assert_eq!(
+            TlsPolicy::parse("maybe").unwrap_err().kind,
+            ErrorKind::Invalid
+        );
+    }
+}
