@@ -361,6 +361,59 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
         server.log_text()
     );
 
+    // UIDVALIDITY changes (the provider rebuilt the folder): everything is fetched again and
+    // recognised; only the new message makes a ticket.
+    let ((_, _, dup0, _), _, _) = counts(&jar, &base, "support@trygg.test");
+    let st = Command::new("doveadm")
+        .arg("-c")
+        .arg(dove.dir.join("dovecot.conf"))
+        .args([
+            "mailbox",
+            "update",
+            "-u",
+            "support@trygg.test",
+            "--uid-validity",
+            "4242",
+            "INBOX",
+        ])
+        .status()
+        .unwrap();
+    assert!(st.success(), "doveadm mailbox update");
+    dove.seed(
+        "support@trygg.test",
+        &[write_msg(
+            &msgs,
+            "after.eml",
+            "after uidvalidity change",
+            Some("after@example.org"),
+            "Hej.",
+        )],
+    );
+    let rebuilt = wait_for(120, || {
+        let (c, _, ok) = counts(&jar, &base, "support@trygg.test");
+        (subjects(&data).contains(&"after uidvalidity change".to_string())
+            && c.2 >= dup0 + 122
+            && ok)
+            .then_some(())
+    });
+    assert!(
+        rebuilt.is_some(),
+        "UIDVALIDITY change not handled: {}",
+        server.log_text()
+    );
+    let all = subjects(&data);
+    let unique: BTreeSet<&String> = all.iter().collect();
+    assert_eq!(
+        all.len(),
+        unique.len(),
+        "duplicates after UIDVALIDITY change"
+    );
+    let (_, page) = curl(&jar, &[&format!("{base}/admin/imap")]);
+    assert!(
+        page.contains("data-uid-validity=\"4242\""),
+        "checkpoint follows"
+    );
+
     // Fetch everything again: all duplicates, no new ticket, no new quarantine item.
     let before = subjects(&data).len();
     let ((fetched0, ..), _, _) = counts(&jar, &base, "support@trygg.test");
@@ -377,7 +430,7 @@ fn imap_fetch_imports_everything_once_and_flags_only_after_commit() {
     assert_eq!(st, 303);
     let again = wait_for(120, || {
         let (c, q, ok) = counts(&jar, &base, "support@trygg.test");
-        (c.0 >= fetched0 + 124 && ok).then_some((c, q))
+        (c.0 >= fetched0 + 125 && ok).then_some((c, q))
     });
     let ((fetched, imported, duplicates, quarantined), q) =
         again.unwrap_or_else(|| panic!("re-fetch did not finish: {}", server.log_text()));
