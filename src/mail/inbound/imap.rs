@@ -627,8 +627,10 @@ fn load_accounts(app: &App) -> Result<Vec<ImapAccount>> {
 /// error, records it for the admin and retries with back-off (5 s doubling to 10 min).
 async fn account_task(app: Arc<App>, acct: ImapAccount) {
     let mut backoff = Duration::from_secs(5);
+    // Set when the server advertises IDLE but refuses it: poll from then on.
+    let mut idle_refused = false;
     loop {
-        match session_loop(&app, &acct).await {
+        match session_loop(&app, &acct, &mut idle_refused).await {
             Ok(()) => backoff = Duration::from_secs(5),
             Err(e) => {
                 let msg = match (&e.kind, &e.detail) {
@@ -774,8 +776,9 @@ async fn starttls(tcp: TcpStream) -> Result<TcpStream> {
 }
 
 /// One connection: passes over the folder until an error.
-async fn session_loop(app: &Arc<App>, acct: &ImapAccount) -> Result<()> {
-    let (mut session, idle) = connect(acct).await?;
+async fn session_loop(app: &Arc<App>, acct: &ImapAccount, idle_refused: &mut bool) -> Result<()> {
+    let (mut session, offered) = connect(acct).await?;
+    let idle = offered && !*idle_refused;
     {
         let a = app.clone();
         let id = acct.id;
@@ -794,7 +797,10 @@ async fn session_loop(app: &Arc<App>, acct: &ImapAccount) -> Result<()> {
         pass(app, acct, &mut session).await?;
         if idle {
             let mut handle = session.idle();
-            io("IDLE", handle.init()).await?;
+            if let Err(e) = io("IDLE", handle.init()).await {
+                *idle_refused = true;
+                return Err(e);
+            }
             {
                 let (fut, _stop) = handle.wait_with_timeout(wait.min(MAX_IDLE));
                 tokio::select! {
