@@ -112,6 +112,16 @@ pub struct ServeArgs {
     /// Base URL people use to reach the web UI (for printed links).
     #[arg(long, env = "TRYGG_PUBLIC_URL")]
     pub public_url: Option<String>,
+    // mail in (SMTP listener TLS)
+    /// STARTTLS on the SMTP listener: off, optional (offered) or forced (no MAIL before it).
+    #[arg(long, env = "TRYGG_SMTP_TLS", default_value = "optional")]
+    pub smtp_tls: crate::mail::inbound::smtp::TlsPolicy,
+    /// PEM certificate chain for SMTP STARTTLS (default: the HTTPS certificate).
+    #[arg(long, env = "TRYGG_SMTP_TLS_CERT", requires = "smtp_tls_key")]
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for --smtp-tls-cert.
+    #[arg(long, env = "TRYGG_SMTP_TLS_KEY", requires = "smtp_tls_cert")]
+    pub smtp_tls_key: Option<PathBuf>,
 }
 
 /// Flags of `trygg setup`.

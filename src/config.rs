@@ -26,6 +26,13 @@ pub struct BootConfig {
     pub tls_key: Option<PathBuf>,
     /// Public base URL used in printed links (default `https://<http addr>`).
     pub public_url: Option<String>,
+    // mail in (SMTP listener TLS)
+    /// STARTTLS policy of the SMTP listener (RFC 3207): off, optional (default) or forced.
+    pub smtp_tls: crate::mail::inbound::smtp::TlsPolicy,
+    /// PEM certificate chain for SMTP STARTTLS; the HTTPS certificate when not given.
+    pub smtp_tls_cert: Option<PathBuf>,
+    /// PEM private key for `smtp_tls_cert`.
+    pub smtp_tls_key: Option<PathBuf>,
 }
 
 impl BootConfig {

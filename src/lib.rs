@@ -21,6 +21,13 @@ use std::sync::Arc;
 pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
     let app = app::App::open(&cfg.data_dir, Arc::new(app::SystemClock))?;
     let tls = web::tls::load_or_generate(&cfg)?;
+    // mail in: STARTTLS on the SMTP listener reuses the HTTPS certificate unless given its own
+    let smtp_tls = mail::inbound::smtp::ListenerTls::new(
+        cfg.smtp_tls,
+        cfg.smtp_tls_cert.as_deref(),
+        cfg.smtp_tls_key.as_deref(),
+        &tls,
+    )?;
     let http = tokio::net::TcpListener::bind(cfg.http).await.map_err(|e| {
         error::Error::unavailable(format!("cannot listen for HTTPS on {}: {e}", cfg.http))
     })?;
@@ -46,11 +53,12 @@ pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
 
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(web::serve(app.clone(), http, tls));
-    tasks.spawn(mail::inbound::smtp::serve(app.clone(), smtp));
+    tasks.spawn(mail::inbound::smtp::serve_with(app.clone(), smtp, smtp_tls));
     tasks.spawn(control::serve(app.clone()));
     tasks.spawn(mail::outbound::worker::run(app.clone()));
     // backup: the schedule (full, incremental, shipped segments)
     tasks.spawn(backup::shipping::run_schedule(app.clone()));
+    tasks.spawn(mail::inbound::imap::run(app.clone())); // mail in: IMAP fetch
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let result = tokio::select! {

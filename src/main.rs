@@ -52,6 +52,10 @@ fn run(cli: Cli) -> Result<()> {
                 tls_cert: a.tls_cert,
                 tls_key: a.tls_key,
                 public_url: a.public_url,
+                // mail in
+                smtp_tls: a.smtp_tls,
+                smtp_tls_cert: a.smtp_tls_cert,
+                smtp_tls_key: a.smtp_tls_key,
             };
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()

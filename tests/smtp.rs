@@ -194,3 +194,113 @@ fn oversized_message_is_refused_and_the_session_continues() {
     assert!(c.cmd("Subject: small\r\n\r\nok\r\n.").starts_with("250"));
     assert_eq!(ticket_list(&data).as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn limits_recipients_line_length_long_data_lines_and_timeouts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &["support@helpdesk.example.com"], &[]);
+    let server = Server::start_with_env(
+        &data,
+        &[
+            ("TRYGG_SMTP_COMMAND_TIMEOUT", "2"),
+            ("TRYGG_SMTP_MAX_CONN_PER_IP", "3"),
+        ],
+    );
+    let mut c = Client::connect(server.smtp);
+    assert!(c.cmd("EHLO client.example.org").starts_with("250"));
+
+    // A command line over the limit: 500 5.5.2, the rest of the line is dropped, the
+    // session goes on.
+    let long = format!("NOOP {}", "a".repeat(10_000));
+    let r = c.cmd(&long);
+    assert!(r.starts_with("500 5.5.2"), "{r}");
+    assert!(c.cmd("NOOP").starts_with("250"), "session goes on");
+    assert!(c.cmd("MAIL FROM:<a@example.org> BODY=FOO").starts_with('5'));
+    assert!(c.cmd("RCPT").starts_with("50"), "RCPT without argument");
+
+    // The same recipient given many times is one recipient (no 452).
+    assert!(c.cmd("MAIL FROM:<many@example.org>").starts_with("250"));
+    let mut batch = String::new();
+    for _ in 0..150 {
+        batch.push_str("RCPT TO:<support@helpdesk.example.com>\r\n");
+    }
+    c.w.write_all(batch.as_bytes()).unwrap();
+    for _ in 0..150 {
+        assert!(c.reply().starts_with("250"));
+    }
+    assert!(c.cmd("RSET").starts_with("250"));
+
+    // A message with a 5000-octet line (over RFC 5322's 998) is accepted unchanged.
+    assert!(c.cmd("MAIL FROM:<long@example.org>").starts_with("250"));
+    assert!(
+        c.cmd("RCPT TO:<support@helpdesk.example.com>")
+            .starts_with("250")
+    );
+    assert!(c.cmd("DATA").starts_with("354"));
+    let body_line = "ø".repeat(2500);
+    let r = c.cmd(&format!(
+        "Subject: long line\r\nMessage-ID: <long@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body_line}\r\n."
+    ));
+    assert!(r.starts_with("250"), "{r}");
+    let list = ticket_list(&data);
+    let t = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject"] == "long line")
+        .expect("stored");
+    let show = ticket_show(&data, t["number"].as_u64().unwrap());
+    assert!(
+        show["articles"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains(&body_line),
+        "the long line is kept whole"
+    );
+
+    // Connections per client address: 3 allowed (this one included), the 4th gets 421.
+    let _b = Client::connect(server.smtp);
+    let _c = Client::connect(server.smtp);
+    let s = TcpStream::connect(("127.0.0.1", server.smtp)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("421 4.7.0"), "{line}");
+    line.clear();
+    assert_eq!(r.read_line(&mut line).unwrap(), 0, "closed after 421");
+
+    // Command time-out: 421 4.4.2, then the server closes.
+    let r = c.reply();
+    assert!(r.starts_with("421 4.4.2"), "{r}");
+    let mut rest = String::new();
+    assert_eq!(c.r.read_line(&mut rest).unwrap_or(0), 0, "closed");
+}
+
+#[test]
+fn too_many_recipients_get_452_and_the_accepted_ones_still_deliver() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let boxes: Vec<String> = (0..101)
+        .map(|i| format!("box{i}@helpdesk.example.com"))
+        .collect();
+    let refs: Vec<&str> = boxes.iter().map(String::as_str).collect();
+    setup(&data, &refs, &[]);
+    let server = Server::start(&data);
+    let mut c = Client::connect(server.smtp);
+    assert!(c.cmd("EHLO client.example.org").starts_with("250"));
+    assert!(c.cmd("MAIL FROM:<a@example.org>").starts_with("250"));
+    for b in &boxes[..100] {
+        let r = c.cmd(&format!("RCPT TO:<{b}>"));
+        assert!(r.starts_with("250"), "{r}");
+    }
+    // RFC 5321 §4.5.3.1.10: 452 (temporary) so the client sends the rest in another
+    // transaction.
+    let r = c.cmd(&format!("RCPT TO:<{}>", boxes[100]));
+    assert!(r.starts_with("452 4.5.3"), "{r}");
+    assert!(c.cmd("DATA").starts_with("354"));
+    let r = c.cmd("Subject: to a hundred\r\nMessage-ID: <hundred@example.org>\r\n\r\nhi\r\n.");
+    assert!(r.starts_with("250"), "{r}");
+    assert_eq!(ticket_list(&data).as_array().unwrap().len(), 1);
+}

@@ -39,11 +39,20 @@ pub enum Table {
     /// `ticket (u64 BE) ++ article id (u64 BE) → ArticleMail`: which of our mailboxes an
     /// incoming article reached, and its content fingerprint.
     ArticleMail,
+    // mail in (IMAP fetch, quarantine): ids 11–14
+    /// `account id (u64 BE) → ImapAccount`: mailboxes fetched over IMAP.
+    ImapAccounts,
+    /// `account id (u64 BE) → ImapState`: UIDVALIDITY/UID checkpoint and reconciled counts.
+    ImapState,
+    /// `item id (u64 BE) → QuarantineItem`: mail held back (too large, unprocessable).
+    Quarantine,
+    /// `item id (u64 BE) → raw message bytes` of a quarantined mail.
+    QuarantineRaw,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 14] = [
+    pub const ALL: [Table; 18] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -60,6 +69,11 @@ impl Table {
         Table::ArticleMail,
         // gdpr
         Table::Consents,
+        // mail in
+        Table::ImapAccounts,
+        Table::ImapState,
+        Table::Quarantine,
+        Table::QuarantineRaw,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -81,6 +95,11 @@ impl Table {
             Table::AutoReplyCounts => 15,
             Table::TicketLinks => 16,
             Table::ArticleMail => 17,
+            // mail in
+            Table::ImapAccounts => 11,
+            Table::ImapState => 12,
+            Table::Quarantine => 13,
+            Table::QuarantineRaw => 14,
         }
     }
 
@@ -107,6 +126,11 @@ impl Table {
             Table::AutoReplyCounts => "auto_reply_counts",
             Table::TicketLinks => "ticket_links",
             Table::ArticleMail => "article_mail",
+            // mail in
+            Table::ImapAccounts => "imap_accounts",
+            Table::ImapState => "imap_state",
+            Table::Quarantine => "quarantine",
+            Table::QuarantineRaw => "quarantine_raw",
         }
     }
 

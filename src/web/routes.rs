@@ -59,6 +59,17 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["tickets", n, "merge"] if post => ticket_merge(app, req, uri, n).await,
         ["admin", "mail-rules"] if get => mail_rules_get(app, req).await,
         ["admin", "mail-rules"] if post => mail_rules_post(app, req, uri).await,
+        // mail in: IMAP fetch admin
+        ["admin", "imap"] if get => imap_page(app, req).await,
+        ["admin", "imap"] if post => imap_add(app, req, uri).await,
+        ["admin", "imap", id, action @ ("delete" | "refetch")] if post => {
+            imap_action(app, req, uri, id, action).await
+        }
+        ["admin", "quarantine", id, "raw"] if get => quarantine_raw(app, req, id).await,
+        ["admin", "quarantine", id, "dismiss"] if post => {
+            quarantine_dismiss(app, req, uri, id).await
+        }
+        ["admin", "imap"] => method_not_allowed("GET, HEAD, POST"),
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
         // backup
         ["admin", "backup"] if get => backup_page(app, req).await,
@@ -147,9 +158,13 @@ async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
         Ok((all.len(), open))
     })
     .await;
+    // mail in: IMAP fetch and quarantine gauges
+    let mail_in = blocking(app, crate::mail::inbound::imap::metrics_text)
+        .await
+        .unwrap_or_default();
     match counts {
         Ok((total, open)) => {
-            let body = format!(
+            let mut body = format!(
                 "# HELP trygg_up Whether trygg is running.\n\
                  # TYPE trygg_up gauge\n\
                  trygg_up 1\n\
@@ -162,6 +177,7 @@ async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
                  trygg_tickets{{status=\"closed\"}} {}\n",
                 total - open
             );
+            body.push_str(&mail_in);
             http::response(
                 StatusCode::OK,
                 "text/plain; version=0.0.4; charset=utf-8",
@@ -960,6 +976,191 @@ async fn backup_save(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
             )
             .await
         }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+// ---- mail in: IMAP fetch admin ----------------------------------------------------------
+
+// (uses `require_admin` of the outbound section)
+
+async fn render_imap(
+    app: &Arc<App>,
+    req: &Req,
+    session: &Session,
+    status: StatusCode,
+    form: &crate::mail::inbound::imap::AccountInput,
+    error: Option<&str>,
+) -> Resp {
+    use crate::mail::inbound::imap;
+    let loaded = blocking(app, |a| {
+        let accounts = imap::overview(a)?;
+        let quarantine = imap::quarantine_list(a, true)?;
+        let mailboxes = a
+            .store
+            .read(settings::load)?
+            .map(|s| s.mailboxes)
+            .unwrap_or_default();
+        Ok((accounts, quarantine, mailboxes))
+    })
+    .await;
+    match loaded {
+        Ok((accounts, quarantine, mailboxes)) => http::html(
+            status,
+            pages::imap::render(
+                req,
+                &pages::imap::ImapPage {
+                    accounts: &accounts,
+                    quarantine: &quarantine,
+                    mailboxes: &mailboxes,
+                    csrf: &session.csrf,
+                    form,
+                    error,
+                },
+            ),
+        ),
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn imap_page(app: &Arc<App>, req: &Req) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    render_imap(app, req, session, StatusCode::OK, &Default::default(), None).await
+}
+
+async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let form = crate::mail::inbound::imap::AccountInput {
+        host: req.fs("host"),
+        port: req.fs("port"),
+        tls: req.fs("tls"),
+        ca_file: req.fs("ca_file"),
+        username: req.fs("username"),
+        password: req.fs("password"),
+        folder: req.fs("folder"),
+        move_to: req.fs("move_to"),
+        mailbox: req.fs("mailbox"),
+        max_size: req.fs("max_size"),
+        poll_secs: req.fs("poll_secs"),
+    };
+    let input = form.clone();
+    match blocking(app, move |a| {
+        crate::mail::inbound::imap::add_account(a, &input)
+    })
+    .await
+    {
+        Ok(id) => {
+            tracing::info!(user = %session.user, account = id, "IMAP account added");
+            http::redirect("/admin/imap")
+        }
+        Err(e) if e.kind == ErrorKind::Invalid => {
+            let mut shown = form;
+            shown.password.clear();
+            render_imap(
+                app,
+                req,
+                session,
+                StatusCode::BAD_REQUEST,
+                &shown,
+                Some(&e.message),
+            )
+            .await
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let Some(id) = parse_number(id) else {
+        return pages::not_found(req);
+    };
+    let delete = action == "delete";
+    let done = blocking(app, move |a| {
+        if delete {
+            crate::mail::inbound::imap::delete_account(a, id)
+        } else {
+            crate::mail::inbound::imap::refetch_all(a, id)
+        }
+    })
+    .await;
+    match done {
+        Ok(()) => {
+            tracing::info!(user = %session.user, account = id, action, "IMAP account changed");
+            http::redirect("/admin/imap")
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn quarantine_raw(app: &Arc<App>, req: &Req, id: &str) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let Some(id) = parse_number(id) else {
+        return pages::not_found(req);
+    };
+    match blocking(app, move |a| {
+        crate::mail::inbound::imap::quarantine_raw(a, id)
+    })
+    .await
+    {
+        Ok((_, raw)) => {
+            tracing::info!(user = %session.user, item = id, "quarantined mail downloaded");
+            let mut r = http::response(StatusCode::OK, "application/octet-stream", raw);
+            let h = r.headers_mut();
+            if let Ok(v) =
+                HeaderValue::from_str(&http::content_disposition(&format!("quarantine-{id}.eml")))
+            {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("sandbox"),
+            );
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            r
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
+async fn quarantine_dismiss(app: &Arc<App>, req: &Req, uri: &Uri, id: &str) -> Resp {
+    let session = match require_admin(app, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !post_allowed(req, uri, &session.csrf) {
+        return pages::csrf_failed(req);
+    }
+    let Some(id) = parse_number(id) else {
+        return pages::not_found(req);
+    };
+    match blocking(app, move |a| {
+        crate::mail::inbound::imap::quarantine_dismiss(a, id)
+    })
+    .await
+    {
+        Ok(()) => http::redirect("/admin/imap#quarantine"),
         Err(e) => pages::error_page(req, &e),
     }
 }

@@ -10,6 +10,8 @@ pub mod mail_rules;
 pub mod setup;
 pub mod ticket;
 pub mod tickets;
+// mail in: IMAP admin page
+pub mod imap;
 
 use hyper::StatusCode;
 use maud::{Markup, html};
