@@ -29,6 +29,13 @@ pub enum Command {
     /// Tickets.
     #[command(subcommand)]
     Ticket(TicketCommand),
+    // access
+    /// The audit trail: verify its hash chain, export it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Benchmarks (release build; figures in docs/performance.md).
+    #[command(subcommand)]
+    Bench(BenchCommand),
 }
 
 /// `--data DIR` shared by every command.
@@ -121,6 +128,47 @@ pub enum TicketCommand {
         /// JSON output.
         #[arg(long)]
         json: bool,
+    },
+}
+
+// access
+/// `trygg audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; names the first broken record and exits 4 if the
+    /// chain is broken.
+    Verify {
+        #[command(flatten)]
+        data: DataArg,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print audit records from a date on (the yearly audit), oldest first. The export is
+    /// itself recorded (action `audit.export`, actor `cli:<unix user>`).
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        /// First day (YYYY-MM-DD, UTC) or an RFC 3339 time.
+        #[arg(long)]
+        since: String,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
+    },
+}
+
+/// `trygg bench …`
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// Ticket views per second with and without the audit write, in a throw-away store.
+    Audit {
+        /// Views to time in each mode.
+        #[arg(long, default_value_t = 2000)]
+        views: usize,
+        /// Directory for the throw-away store (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
 }
 

@@ -1,6 +1,7 @@
 //! trygg: a secure help desk in one binary. See DESIGN.md and docs/architecture.md.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;

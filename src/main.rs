@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use trygg::app::{App, SystemClock};
-use trygg::cli::{self, Cli, Command, TicketCommand};
+use trygg::cli::{self, AuditCommand, BenchCommand, Cli, Command, TicketCommand};
 use trygg::config::BootConfig;
 use trygg::control::{self, Request};
 use trygg::error::{Error, ErrorKind, Result};
@@ -95,6 +95,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        // access
+        Command::Audit(cmd) => run_audit(cmd),
+        Command::Bench(cmd) => run_bench(cmd),
         Command::Ticket(TicketCommand::List {
             data,
             status,
@@ -153,6 +156,77 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+// access
+fn run_audit(cmd: AuditCommand) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify { data, json } => {
+            let v = query(&data.data, Request::AuditVerify)?;
+            let report: trygg::audit::VerifyReport = serde_json::from_value(v)
+                .map_err(|e| Error::internal(format!("bad verify answer: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            match &report.first_broken {
+                None => {
+                    if !json {
+                        println!(
+                            "audit chain ok: {} records, head {}",
+                            report.records,
+                            report.head_hash.as_deref().unwrap_or("-")
+                        );
+                    }
+                    Ok(())
+                }
+                Some(b) => Err(Error::conflict(format!(
+                    "audit chain broken at record {}: {}",
+                    b.seq, b.reason
+                ))),
+            }
+        }
+        AuditCommand::Export {
+            data,
+            since,
+            format,
+        } => {
+            let since_ms = trygg::audit::parse_since(&since)?;
+            let format = trygg::audit::Format::parse(&format)?;
+            let v = query(&data.data, Request::AuditExport { since_ms, format })?;
+            let text = v.as_str().unwrap_or("");
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            Ok(())
+        }
+    }
+}
+
+fn run_bench(cmd: BenchCommand) -> Result<()> {
+    match cmd {
+        BenchCommand::Audit { views, dir } => {
+            let tmp;
+            let dir = match dir {
+                Some(d) => d,
+                None => {
+                    tmp = std::env::temp_dir().join(format!("trygg-bench-{}", std::process::id()));
+                    tmp
+                }
+            };
+            if dir.join(trygg::app::STORE_FILE).exists() {
+                return Err(Error::conflict(format!(
+                    "{} already holds a store; give an empty directory",
+                    dir.display()
+                )));
+            }
+            let r = trygg::audit::bench::run(&dir, views);
+            let _ = std::fs::remove_dir_all(&dir);
+            let r = r?;
+            println!("{}", serde_json::to_string_pretty(&r)?);
+            Ok(())
+        }
+    }
+}
+
 /// Asks the running server over the control socket, or opens the store when none runs.
 fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
     if let Some(v) = control::call(data, &req)? {
@@ -165,7 +239,7 @@ fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
         )));
     }
     let app = App::open(data, Arc::new(SystemClock))?;
-    control::execute(&app, &req)
+    control::execute(&app, &control::local_actor(control::current_uid()), &req)
 }
 
 /// A JSON string value for a terminal: control characters (C0 and C1, except newline and

@@ -8,7 +8,7 @@
 use sha2::{Digest, Sha256};
 
 use super::model::*;
-use super::{settings, tags_in_subject, ticket_title};
+use super::{queues, settings, tags_in_subject, ticket_title};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::mail::inbound::parse::{ParsedMessage, parse_message};
@@ -162,6 +162,7 @@ fn store_parsed(
                         address: sender.clone(),
                     },
                 },
+                queue: queues::for_mailbox(tx, &mailbox)?,
                 mailbox,
                 created_ms: now,
                 updated_ms: now,

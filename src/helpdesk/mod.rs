@@ -4,6 +4,7 @@
 
 pub mod ingest;
 pub mod model;
+pub mod queues;
 pub mod reply;
 pub mod settings;
 pub mod tickets;

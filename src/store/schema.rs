@@ -27,11 +27,18 @@ pub enum Table {
     Outbound,
     /// `due time ms (u64 BE) ++ item id (u64 BE) → ()`: the queue's timer index.
     OutboundDue,
+    // access (ids 20–29)
+    /// `role name → RoleDef`: named sets of permissions.
+    Roles,
+    /// `queue id → Queue`: functions (e.g. "hr") that tickets belong to.
+    Queues,
+    /// `seq (u64 BE) → AuditRecord`: the append-only, hash-chained audit log.
+    Audit,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 13] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -42,6 +49,10 @@ impl Table {
         Table::Users,
         Table::Outbound,
         Table::OutboundDue,
+        // access
+        Table::Roles,
+        Table::Queues,
+        Table::Audit,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -57,6 +68,10 @@ impl Table {
             Table::Users => 8,
             Table::Outbound => 9,
             Table::OutboundDue => 10,
+            // access
+            Table::Roles => 20,
+            Table::Queues => 21,
+            Table::Audit => 22,
         }
     }
 
@@ -78,6 +93,10 @@ impl Table {
             Table::Users => "users",
             Table::Outbound => "outbound",
             Table::OutboundDue => "outbound_due",
+            // access
+            Table::Roles => "roles",
+            Table::Queues => "queues",
+            Table::Audit => "audit",
         }
     }
 

@@ -38,6 +38,11 @@ pub struct Req {
     pub lang: Lang,
     /// The signed-in session: (id, session).
     pub session: Option<(String, Session)>,
+    /// access: the client's IP address (the TCP peer), recorded in audit events.
+    pub peer: std::net::IpAddr,
+    /// access: what the signed-in user may do now (for navigation only; every access is
+    /// checked again by the domain function).
+    pub grants: Option<crate::auth::roles::Grants>,
 }
 
 impl Req {
@@ -60,6 +65,16 @@ impl Req {
     /// A header as text.
     pub fn header(&self, name: HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// access: the acting user for domain calls, if signed in.
+    pub fn actor(&self) -> Option<crate::audit::access::Actor> {
+        self.session
+            .as_ref()
+            .map(|(_, s)| crate::audit::access::Actor::user(&s.user, self.peer.to_string()))
+    }
+    /// access: whether the signed-in user holds admin area `a` (navigation only).
+    pub fn has_area(&self, a: crate::auth::roles::Area) -> bool {
+        self.grants.as_ref().is_some_and(|g| g.has_area(a))
     }
     /// The path and query, with `lang` set to `l` (for the language switcher).
     pub fn url_with_lang(&self, l: Lang) -> String {

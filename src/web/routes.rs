@@ -13,9 +13,13 @@ use super::{api, assets, blocking, method_not_allowed};
 use crate::app::App;
 use crate::auth::session::{Session, random_token, tokens_equal};
 use crate::error::{Error, ErrorKind};
+use crate::helpdesk::TicketStatus;
 use crate::helpdesk::settings::{self, Relay, RelayTls, SetupInput};
 use crate::helpdesk::tickets::{self, StatusFilter};
-use crate::helpdesk::{TicketStatus, reply};
+
+// access: handlers of the admin, audit, queue-move and raw-download routes.
+mod access;
+use access as admin;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -48,6 +52,18 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["tickets", n, "articles", id, "attachments", i] if get => {
             attachment(app, req, n, id, i).await
         }
+        // access
+        ["tickets", n, "queue"] if post => admin::ticket_move(app, req, uri, n).await,
+        ["tickets", n, "articles", id, "raw"] if get => admin::raw_message(app, req, n, id).await,
+        ["admin", "users"] if get => admin::users_get(app, req).await,
+        ["admin", "users"] if post => admin::users_post(app, req, uri).await,
+        ["admin", "users", action] if post => admin::user_action(app, req, uri, action).await,
+        ["admin", "roles"] if get => admin::roles_get(app, req).await,
+        ["admin", "roles"] if post => admin::roles_post(app, req, uri).await,
+        ["admin", "roles", "delete"] if post => admin::role_delete(app, req, uri).await,
+        ["admin", "queues"] if get => admin::queues_get(app, req).await,
+        ["admin", "queues"] if post => admin::queues_post(app, req, uri).await,
+        ["audit"] if get => admin::audit_get(app, req).await,
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
@@ -55,6 +71,11 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["setup"] | ["login"] => method_not_allowed("GET, HEAD, POST"),
         ["logout"] | ["tickets", _, "reply"] | ["tickets", _, "status"] => {
             method_not_allowed("POST")
+        }
+        // access: wrong methods on existing routes answer 405 only to those who may see
+        // them; everyone else gets the same 404 as for anything that does not exist.
+        ["admin", "users" | "roles" | "queues"] | ["audit"] if req.session.is_some() => {
+            pages::not_found(req)
         }
         _ => pages::not_found(req),
     }
@@ -126,12 +147,7 @@ async fn root(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
-    let counts = blocking(app, |a| {
-        let all = tickets::list(a, StatusFilter::All, usize::MAX)?;
-        let open = all.iter().filter(|t| t.status == "open").count();
-        Ok((all.len(), open))
-    })
-    .await;
+    let counts = blocking(app, tickets::counts).await;
     match counts {
         Ok((total, open)) => {
             let body = format!(
@@ -324,7 +340,15 @@ async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         return login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg));
     }
     let who = email.clone();
-    match blocking(app, move |a| crate::auth::authenticate(a, &who, &password)).await {
+    let peer = req.peer.to_string();
+    let result = blocking(app, move |a| {
+        // access: every sign-in attempt is an audit event (same store, own transaction).
+        let r = crate::auth::authenticate(a, &who, &password);
+        admin::record_login(a, &who, &peer, &r)?;
+        r
+    })
+    .await;
+    match result {
         Ok(user) => {
             if let Some((old, _)) = &req.session {
                 app.sessions.remove(old);
@@ -361,15 +385,19 @@ fn logout(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 // ---- tickets ----------------------------------------------------------------------------
 
 async fn tickets_list(app: &Arc<App>, req: &Req) -> Resp {
-    if session_of(req).is_none() {
+    let Some(actor) = req.actor() else {
         return to_login(req);
-    }
+    };
     let (filter, name) = match req.q("status") {
         Some("open") => (StatusFilter::Open, "open"),
         Some("closed") => (StatusFilter::Closed, "closed"),
         _ => (StatusFilter::All, "all"),
     };
-    match blocking(app, move |a| tickets::list(a, filter, LIST_LIMIT + 1)).await {
+    match blocking(app, move |a| {
+        tickets::list(a, &actor, filter, LIST_LIMIT + 1)
+    })
+    .await
+    {
         Ok(mut list) => {
             let truncated = list.len() > LIST_LIMIT;
             list.truncate(LIST_LIMIT);
@@ -392,14 +420,18 @@ async fn render_ticket(
     reply_text: &str,
     error: Option<&str>,
 ) -> Resp {
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
     let loaded = blocking(app, move |a| {
-        let (ticket, articles) = tickets::load_full(a, n)?;
+        let (ticket, articles) = tickets::load_full(a, &actor, n)?;
         let bodies = pages::ticket::sanitised_bodies(n, &articles);
-        Ok((ticket, articles, bodies))
+        let movable = admin::move_targets(a, &actor, &ticket)?;
+        Ok((ticket, articles, bodies, movable))
     })
     .await;
     match loaded {
-        Ok((ticket, articles, bodies)) => {
+        Ok((ticket, articles, bodies, movable)) => {
             let page = pages::ticket::render(
                 req,
                 &TicketPage {
@@ -409,6 +441,7 @@ async fn render_ticket(
                     csrf: &session.csrf,
                     reply_text,
                     error,
+                    move_queues: &movable,
                 },
             );
             http::html(status, page)
@@ -438,9 +471,11 @@ async fn ticket_reply(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
         return pages::not_found(req);
     };
     let text = req.fs("text");
-    let author = session.user.clone();
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
     let body = text.clone();
-    match blocking(app, move |a| reply::reply(a, n, &author, &body)).await {
+    match blocking(app, move |a| tickets::reply(a, &actor, n, &body)).await {
         Ok(id) => http::redirect(&format!("/tickets/{n}#article-{id}")),
         Err(e) if e.kind == ErrorKind::Invalid => {
             render_ticket(
@@ -476,23 +511,26 @@ async fn ticket_status(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
         }
     };
     tracing::info!(user = %session.user, ticket = n, status = status.as_str(), "ticket status changed");
-    match blocking(app, move |a| tickets::set_status(a, n, status)).await {
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
+    match blocking(app, move |a| tickets::set_status(a, &actor, n, status)).await {
         Ok(()) => http::redirect(&format!("/tickets/{n}")),
         Err(e) => pages::error_page(req, &e),
     }
 }
 
 async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Resp {
-    if session_of(req).is_none() {
+    let Some(actor) = req.actor() else {
         return to_login(req);
-    }
+    };
     let (Some(n), Some(id), Some(i)) = (parse_number(n), parse_number(id), parse_number(i)) else {
         return pages::not_found(req);
     };
     let Ok(index) = usize::try_from(i) else {
         return pages::not_found(req);
     };
-    match blocking(app, move |a| tickets::attachment(a, n, id, index)).await {
+    match blocking(app, move |a| tickets::attachment(a, &actor, n, id, index)).await {
         Ok((att, data)) => {
             let mut r = http::response(
                 StatusCode::OK,

@@ -2,6 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::auth::roles::Area;
 use crate::web::assets;
 use crate::web::http::Req;
 use crate::web::i18n::{Key, Lang, t};
@@ -35,6 +36,21 @@ pub fn page(req: &Req, title: &str, main: Markup) -> Markup {
                             nav.mainnav aria-label=(t(l, Key::HelpDesk)) {
                                 a href="/tickets" aria-current=[on_tickets.then_some("page")] {
                                     (t(l, Key::Tickets))
+                                }
+                                // access
+                                @if req.has_area(Area::Users) {
+                                    a href="/admin/users" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
+                                        (t(l, Key::AdminUsers))
+                                    }
+                                } @else if req.has_area(Area::Mail) {
+                                    a href="/admin/queues" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
+                                        (t(l, Key::AdminQueues))
+                                    }
+                                }
+                                @if req.has_area(Area::Audit) {
+                                    a href="/audit" aria-current=[(req.path == "/audit").then_some("page")] {
+                                        (t(l, Key::AuditLog))
+                                    }
                                 }
                             }
                             div.account {

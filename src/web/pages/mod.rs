@@ -5,6 +5,11 @@ pub mod login;
 pub mod setup;
 pub mod ticket;
 pub mod tickets;
+// access
+pub mod admin_queues;
+pub mod admin_roles;
+pub mod admin_users;
+pub mod audit;
 
 use hyper::StatusCode;
 use maud::{Markup, html};
