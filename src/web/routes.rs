@@ -11,6 +11,7 @@ use super::i18n::{Key, t};
 use super::pages::{self, setup::SetupForm, ticket::TicketPage};
 use super::{api, assets, blocking, method_not_allowed};
 use crate::app::App;
+use crate::auth::roles::Area;
 use crate::auth::session::{Session, random_token, tokens_equal};
 use crate::error::{Error, ErrorKind};
 use crate::helpdesk::TicketStatus;
@@ -74,9 +75,11 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         }
         // access: wrong methods on existing routes answer 405 only to those who may see
         // them; everyone else gets the same 404 as for anything that does not exist.
-        ["admin", "users" | "roles" | "queues"] | ["audit"] if req.session.is_some() => {
-            pages::not_found(req)
+        ["admin", "users"] | ["admin", "roles"] if req.has_area(Area::Users) => {
+            method_not_allowed("GET, HEAD, POST")
         }
+        ["admin", "queues"] if req.has_area(Area::Mail) => method_not_allowed("GET, HEAD, POST"),
+        ["audit"] if req.has_area(Area::Audit) => method_not_allowed("GET, HEAD"),
         _ => pages::not_found(req),
     }
 }
