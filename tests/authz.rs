@@ -55,7 +55,7 @@ enum E {
     /// 404, byte for byte the role's page for a path that does not exist.
     NF,
     /// 404 JSON `{"error":"no ticket N","kind":"not_found"}` for ticket placeholder N.
-    JNF(&'static str),
+    Jnf(&'static str),
     /// 401 JSON (API without a session).
     U,
     /// Just this status.
@@ -106,9 +106,9 @@ const TABLE: &[Row] = &[
     ("GET", "/audit?action=login.&offset=0", &[], [P(&["login.success"], NONE), NF, NF, P(&["login.success"], NONE), L]),
     ("GET", "/no-such-page", &[], [NF, NF, NF, NF, S(404)]),
     ("GET", "/api/v1/tickets", &[], [J(BOTH, NONE), J(HR_ONLY, GEN_ONLY), J(NONE, BOTH), J(NONE, BOTH), U]),
-    ("GET", "/api/v1/tickets/{hr}", &[], [J(&["HRMARK-7781", "Hello, my salary"], NONE), J(&["HRMARK-7781", "Hello, my salary"], NONE), JNF("{hr}"), JNF("{hr}"), U]),
-    ("GET", "/api/v1/tickets/{gen}", &[], [J(GEN_ONLY, NONE), JNF("{gen}"), JNF("{gen}"), JNF("{gen}"), U]),
-    ("GET", "/api/v1/tickets/999999", &[], [JNF("999999"), JNF("999999"), JNF("999999"), JNF("999999"), U]),
+    ("GET", "/api/v1/tickets/{hr}", &[], [J(&["HRMARK-7781", "Hello, my salary"], NONE), J(&["HRMARK-7781", "Hello, my salary"], NONE), Jnf("{hr}"), Jnf("{hr}"), U]),
+    ("GET", "/api/v1/tickets/{gen}", &[], [J(GEN_ONLY, NONE), Jnf("{gen}"), Jnf("{gen}"), Jnf("{gen}"), U]),
+    ("GET", "/api/v1/tickets/999999", &[], [Jnf("999999"), Jnf("999999"), Jnf("999999"), Jnf("999999"), U]),
     ("GET", "/api/v1/nothing", &[], [S(404), S(404), S(404), S(404), U]),
     // ---- POST (with the role's CSRF token) ----
     ("POST", "/setup", &[], [R("/login"), R("/login"), R("/login"), R("/login"), R("/login")]),
@@ -235,7 +235,7 @@ fn check(
                 "{at}: 404 must be identical to the answer for something that does not exist"
             );
         }
-        JNF(n) => {
+        Jnf(n) => {
             assert_eq!(a.status, 404, "{at}: {text}");
             let want = format!(
                 "{{\"error\":\"no ticket {}\",\"kind\":\"not_found\"}}",
