@@ -215,10 +215,18 @@ pub fn csrf_ok(expected: &str, submitted: Option<&str>) -> bool {
 /// `Sec-Fetch-Site` (if sent) must be `same-origin` or `none`, and `Origin` (if sent) must be
 /// this host over https. Requests without either header (curl, old browsers) pass; the CSRF
 /// token is the real check.
+///
+/// `Origin: null` passes only together with `Sec-Fetch-Site: same-origin`: our pages set
+/// `Referrer-Policy: no-referrer`, and for that policy the Fetch standard (§ "append a
+/// request `Origin` header") makes browsers send `Origin: null` on every POST, also on our
+/// own forms (found with headless Chromium). `Sec-Fetch-Site` is a forbidden header name
+/// that pages cannot set, and a cross-site or sandboxed sender gets `cross-site` there.
 pub fn same_origin(headers: &HeaderMap, host: Option<&str>) -> bool {
+    let mut fetch_same_origin = false;
     if let Some(site) = headers.get("sec-fetch-site") {
         match site.to_str() {
-            Ok("same-origin") | Ok("none") => {}
+            Ok("same-origin") => fetch_same_origin = true,
+            Ok("none") => {}
             _ => return false,
         }
     }
@@ -226,6 +234,9 @@ pub fn same_origin(headers: &HeaderMap, host: Option<&str>) -> bool {
         let Ok(origin) = origin.to_str() else {
             return false;
         };
+        if origin == "null" && fetch_same_origin {
+            return true;
+        }
         let Some(host) = host else { return false };
         let Some(authority) = origin.strip_prefix("https://") else {
             return false;
@@ -401,7 +412,13 @@ mod tests {
         );
         assert!(!same_origin(&h, Some("desk.example:8443")));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        // Origin null (Referrer-Policy no-referrer) with Sec-Fetch-Site same-origin: our form.
+        assert!(same_origin(&h, Some("desk.example:8443")));
+        h.remove("sec-fetch-site");
         assert!(!same_origin(&h, Some("desk.example:8443")));
+        h.insert("sec-fetch-site", HeaderValue::from_static("none"));
+        assert!(!same_origin(&h, Some("desk.example:8443")));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(!same_origin(&h, Some("desk.example:8443")));
