@@ -104,6 +104,8 @@ const TABLE: &[Row] = &[
     ("GET", "/admin/queues", &[], [P(&["hr@helpdesk.example.com"], NONE), NF, NF, NF, L]),
     ("GET", "/audit", &[], [P(&["ticket.view"], NONE), NF, NF, P(&["ticket.view"], BOTH), L]),
     ("GET", "/audit?action=login.&offset=0", &[], [P(&["login.success"], NONE), NF, NF, P(&["login.success"], NONE), L]),
+    ("GET", "/audit/export?since=2000-01-01&format=csv", &[], [B("seq,time,actor"), NF, NF, B("ticket.view"), L]),
+    ("GET", "/audit/export?since=2000-01-01&format=json", &[], [B("\"prev_hash\""), NF, NF, B("login.success"), L]),
     ("GET", "/no-such-page", &[], [NF, NF, NF, NF, S(404)]),
     ("GET", "/api/v1/tickets", &[], [J(BOTH, NONE), J(HR_ONLY, GEN_ONLY), J(NONE, BOTH), J(NONE, BOTH), U]),
     ("GET", "/api/v1/tickets/{hr}", &[], [J(&["HRMARK-7781", "Hello, my salary"], NONE), J(&["HRMARK-7781", "Hello, my salary"], NONE), Jnf("{hr}"), Jnf("{hr}"), U]),
@@ -507,6 +509,20 @@ fn every_route_answers_every_role_exactly() {
         "ticket.view",
         &hr_obj,
         "denied",
+        "auditor"
+    ));
+    assert!(has(
+        "agent-none@helpdesk.example.com",
+        "ticket.reply",
+        &hr_obj,
+        "denied",
+        "-"
+    ));
+    assert!(has(
+        "auditor@helpdesk.example.com",
+        "audit.export",
+        "audit?since=2000-01-01",
+        "ok",
         "auditor"
     ));
     assert!(has(

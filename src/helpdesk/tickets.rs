@@ -397,7 +397,7 @@ pub fn migrate_tickets_v2(tx: &mut crate::store::WriteTx) -> Result<()> {
 /// answers `NotFound` like a missing ticket. Returns the new article's id.
 pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
     let now = app.now_ms();
-    super::reply::reply_checked(app, number, &actor.id, text, |tx, t| {
+    let r = super::reply::reply_checked(app, number, &actor.id, text, |tx, t| {
         let g = crate::audit::access::grants(tx, actor)?;
         if !g.can(queues::of_ticket(t), QueuePerm::Reply) {
             return Err(no_ticket(number));
@@ -420,5 +420,18 @@ pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
             },
         )
         .map(|_| ())
-    })
+    });
+    match r {
+        // Refused (or absent): the reply was rolled back with its transaction; record the
+        // refusal through the access check, which answers the same NotFound.
+        Err(e) if e.kind == crate::error::ErrorKind::NotFound => guard(
+            app,
+            actor,
+            Need::Ticket(number, QueuePerm::Reply),
+            "ticket.reply",
+            &format!("ticket:{number}"),
+            |_, _| Err(e),
+        ),
+        other => other,
+    }
 }

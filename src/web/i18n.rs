@@ -238,6 +238,8 @@ pub enum Key {
     PermReply,
     PermChange,
     PermManage,
+    Export,
+    ExportFormat,
 }
 
 /// The text of `key` in `lang`.
@@ -566,6 +568,8 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         PermRead => ("read", "läsa", "læse"),
         PermReply => ("reply", "svara", "svare"),
         PermChange => ("change", "ändra", "ændre"),
+        Export => ("Export", "Exportera", "Eksporter"),
+        ExportFormat => ("Format", "Format", "Format"),
         PermManage => ("manage", "hantera", "administrere"),
     }
 }

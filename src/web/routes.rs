@@ -65,6 +65,7 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "queues"] if get => admin::queues_get(app, req).await,
         ["admin", "queues"] if post => admin::queues_post(app, req, uri).await,
         ["audit"] if get => admin::audit_get(app, req).await,
+        ["audit", "export"] if get => admin::audit_export(app, req).await,
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")

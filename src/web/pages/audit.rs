@@ -78,6 +78,12 @@ pub fn render(
                 }
             }
         }
+        form.filters method="get" action="/audit/export" {
+            div.field { label for="x-since" { (t(l, Key::DateFrom)) } input #x-since type="date" name="since" required; }
+            div.field { label for="x-format" { (t(l, Key::ExportFormat)) }
+                select #x-format name="format" { option value="csv" { "CSV" } option value="json" { "JSON" } } }
+            div.actions { button.secondary type="submit" { (t(l, Key::Export)) } }
+        }
         nav.pager {
             @if offset > 0 { a.button.secondary href=(link(offset.saturating_sub(PAGE))) { "← " (t(l, Key::Newer)) } }
             @if more { a.button.secondary href=(link(offset + PAGE)) { (t(l, Key::Older)) " →" } }

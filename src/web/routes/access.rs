@@ -375,6 +375,39 @@ pub(super) async fn audit_get(app: &Arc<App>, req: &Req) -> Resp {
     }
 }
 
+/// `GET /audit/export?since=YYYY-MM-DD&format=csv|json`: the audit export as a download
+/// (the export is itself recorded).
+pub(super) async fn audit_export(app: &Arc<App>, req: &Req) -> Resp {
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
+    let params = audit::parse_since(req.q("since").unwrap_or("1970-01-01"))
+        .and_then(|s| Ok((s, audit::Format::parse(req.q("format").unwrap_or("csv"))?)));
+    let (since, format) = match params {
+        Ok(p) => p,
+        Err(e) => return pages::error_page(req, &e),
+    };
+    match blocking(app, move |a| audit::export_as(a, &actor, since, format)).await {
+        Ok(text) => {
+            let (ct, name) = match format {
+                audit::Format::Csv => ("text/csv; charset=utf-8", "trygg-audit.csv"),
+                audit::Format::Json => ("application/json", "trygg-audit.json"),
+            };
+            let mut r = http::response(StatusCode::OK, ct, text);
+            let h = r.headers_mut();
+            if let Ok(v) = HeaderValue::from_str(&http::content_disposition(name)) {
+                h.insert(header::CONTENT_DISPOSITION, v);
+            }
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
+            r
+        }
+        Err(e) => pages::error_page(req, &e),
+    }
+}
+
 // ---- tickets ---------------------------------------------------------------------------
 
 /// `POST /tickets/{n}/queue` with field `queue`: move the ticket (needs `change` on both
