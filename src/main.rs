@@ -88,6 +88,20 @@ fn run(cli: Cli) -> Result<()> {
                     relay,
                 },
             )?;
+            // access: the setup is recorded under the local operator.
+            let op = control::local_actor(control::current_uid());
+            trygg::audit::access::record(
+                &app,
+                trygg::audit::Event {
+                    actor: op.id,
+                    role: trygg::auth::roles::LOCAL_ADMIN.into(),
+                    client: op.client,
+                    action: "setup.complete".into(),
+                    object: "settings".into(),
+                    outcome: trygg::audit::Outcome::Ok,
+                    detail: String::new(),
+                },
+            )?;
             if a.json {
                 println!("{}", serde_json::json!({"ok": true, "data": a.data.data}));
             } else {

@@ -284,7 +284,14 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         mailboxes: vec![form.mailboxes.clone()],
         relay,
     };
-    match blocking(app, move |a| settings::run_setup(a, input)).await {
+    let admin_email = form.admin_email.trim().to_lowercase();
+    let peer = req.peer.to_string();
+    let setup = blocking(app, move |a| {
+        settings::run_setup(a, input)?;
+        // access: the setup is recorded (its own transaction, right after the setup's).
+        admin::record_setup(a, &admin_email, "admin", &peer)
+    });
+    match setup.await {
         Ok(()) => {
             if let Ok(mut t) = app.setup_token.lock() {
                 *t = None;

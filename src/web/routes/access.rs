@@ -70,6 +70,22 @@ pub(super) fn record_login(
     )
 }
 
+/// Records the first-run setup (`setup.complete` on `settings`) by `actor` under `role`.
+pub fn record_setup(app: &App, actor: &str, role: &str, client: &str) -> Result<()> {
+    audit::access::record(
+        app,
+        Event {
+            actor: actor.to_string(),
+            role: role.to_string(),
+            client: client.to_string(),
+            action: "setup.complete".into(),
+            object: "settings".into(),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        },
+    )
+}
+
 /// `(id, name)` of the queues `ticket` may be moved to by `actor` (needs `change` on the
 /// ticket's queue and on the target); empty when it may not be moved.
 pub(super) fn move_targets(
