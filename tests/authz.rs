@@ -84,7 +84,10 @@ const GEN_ONLY: &[&str] = &["GENMARK-5512"];
 #[rustfmt::skip]
 const TABLE: &[Row] = &[
     // ---- GET ----
-    ("GET", "/", &[], [R("/tickets"), R("/tickets"), R("/tickets"), R("/tickets"), R("/login")]),
+    ("GET", "/", &[], [R("/tickets"), R("/tickets"), R("/tickets"), R("/audit"), R("/login")]),
+    ("GET", "/static/favicon.svg", &[], [S(200), S(200), S(200), S(200), S(200)]),
+    ("GET", "/admin/roles?edit=hr-agent", &[], [P(&["value=\"hr-agent\""], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/queues?edit=hr", &[], [P(&["value=\"HR\""], NONE), NF, NF, NF, L]),
     ("GET", "/healthz", &[], [S(200), S(200), S(200), S(200), S(200)]),
     ("GET", "/metrics", &[], [S(200), S(200), S(200), S(200), S(200)]),
     ("GET", "/favicon.ico", &[], [S(200), S(200), S(200), S(200), S(200)]),

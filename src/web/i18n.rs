@@ -240,6 +240,7 @@ pub enum Key {
     PermManage,
     Export,
     ExportFormat,
+    Edit,
 }
 
 /// The text of `key` in `lang`.
@@ -569,6 +570,7 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         PermReply => ("reply", "svara", "svare"),
         PermChange => ("change", "ändra", "ændre"),
         Export => ("Export", "Exportera", "Eksporter"),
+        Edit => ("Edit", "Ändra", "Rediger"),
         ExportFormat => ("Format", "Format", "Format"),
         PermManage => ("manage", "hantera", "administrere"),
     }

@@ -141,7 +141,11 @@ fn parse_number(s: &str) -> Option<u64> {
 
 async fn root(app: &Arc<App>, req: &Req) -> Resp {
     if req.session.is_some() {
-        return http::redirect("/tickets");
+        // access: an auditor (no queue to read, but the audit log) starts at the log.
+        let auditor_only = req.grants.as_ref().is_some_and(|g| {
+            !g.any_queue(crate::auth::roles::QueuePerm::Read) && g.has_area(Area::Audit)
+        });
+        return http::redirect(if auditor_only { "/audit" } else { "/tickets" });
     }
     match blocking(app, settings::is_set_up).await {
         Ok(true) => http::redirect("/login"),

@@ -42,6 +42,15 @@ pub fn render(
     error: Option<&str>,
 ) -> Markup {
     let l = req.lang;
+    // `?edit=NAME` fills the form with that role.
+    let editing = req
+        .q("edit")
+        .and_then(|n| roles.iter().find(|r| r.name == n));
+    let has_all = |p: QueuePerm| editing.is_some_and(|r| r.all_queues.contains(&p));
+    let has_q = |q: &str, p: QueuePerm| {
+        editing.is_some_and(|r| r.queues.get(q).is_some_and(|s| s.contains(&p)))
+    };
+    let has_area = |a: Area| editing.is_some_and(|r| r.areas.contains(&a));
     let body = html! {
         div.page-head { h1 { (t(l, Key::AdminRoles)) } (admin_nav(req)) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
@@ -73,6 +82,7 @@ pub fn render(
                                 }
                             }
                             td {
+                                a.button.secondary href={ "/admin/roles?edit=" (r.name) } { (t(l, Key::Edit)) }
                                 @if !r.builtin {
                                     form.inline method="post" action="/admin/roles/delete" {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -91,24 +101,26 @@ pub fn render(
             form method="post" action="/admin/roles" {
                 input type="hidden" name="csrf" value=(csrf);
                 div.field { label for="r-name" { (t(l, Key::FullName)) }
-                    input #r-name type="text" name="name" required maxlength="40" pattern="[a-z0-9_-]+"; }
+                    input #r-name type="text" name="name" required maxlength="40" pattern="[a-z0-9_-]+"
+                        value=[editing.map(|r| r.name.as_str())]; }
                 div.field { label for="r-desc" { (t(l, Key::Description)) }
-                    input #r-desc type="text" name="description" maxlength="200"; }
+                    input #r-desc type="text" name="description" maxlength="200"
+                        value=[editing.map(|r| r.description.as_str())]; }
                 fieldset { legend { (t(l, Key::AllQueues)) }
                     @for p in QueuePerm::ALL {
-                        label.check { input type="checkbox" name="all" value=(p.as_str()); " " (perm_label(l, p)) }
+                        label.check { input type="checkbox" name="all" value=(p.as_str()) checked[has_all(p)]; " " (perm_label(l, p)) }
                     }
                 }
                 @for q in queues {
                     fieldset { legend { (t(l, Key::Queue)) " " (q.name) " (" (q.id) ")" }
                         @for p in QueuePerm::ALL {
-                            label.check { input type="checkbox" name={ "q:" (q.id) } value=(p.as_str()); " " (perm_label(l, p)) }
+                            label.check { input type="checkbox" name={ "q:" (q.id) } value=(p.as_str()) checked[has_q(&q.id, p)]; " " (perm_label(l, p)) }
                         }
                     }
                 }
                 fieldset { legend { (t(l, Key::AdminAreas)) }
                     @for a in Area::ALL {
-                        label.check { input type="checkbox" name="area" value=(a.as_str()); " " (a.as_str()) }
+                        label.check { input type="checkbox" name="area" value=(a.as_str()) checked[has_area(a)]; " " (a.as_str()) }
                     }
                 }
                 div.actions { button.primary type="submit" { (t(l, Key::SaveRole)) } }
