@@ -19,7 +19,7 @@ pub fn render(req: &Req, csrf: &str, queues: &[Queue], error: Option<&str>) -> M
         div.page-head { h1 { (t(l, Key::AdminQueues)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         div.table-wrap {
-            table.queues {
+            table.admin.queues {
                 thead { tr {
                     th scope="col" { (t(l, Key::QueueId)) }
                     th scope="col" { (t(l, Key::FullName)) }

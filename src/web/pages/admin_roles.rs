@@ -55,7 +55,7 @@ pub fn render(
         div.page-head { h1 { (t(l, Key::AdminRoles)) } (admin_nav(req)) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         div.table-wrap {
-            table.roles {
+            table.admin.roles {
                 thead { tr {
                     th scope="col" { (t(l, Key::FullName)) }
                     th scope="col" { (t(l, Key::Description)) }

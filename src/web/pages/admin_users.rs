@@ -22,7 +22,7 @@ pub fn render(
         div.page-head { h1 { (t(l, Key::AdminUsers)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         div.table-wrap {
-            table.users {
+            table.admin.users {
                 thead { tr {
                     th scope="col" { (t(l, Key::Email)) }
                     th scope="col" { (t(l, Key::FullName)) }

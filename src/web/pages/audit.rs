@@ -48,7 +48,7 @@ pub fn render(
             section.card.empty { p { (t(l, Key::NoRecords)) } }
         } @else {
             div.table-wrap {
-                table.audit {
+                table.admin.audit {
                     thead { tr {
                         th.num scope="col" { "#" }
                         th scope="col" { (t(l, Key::AuditTime)) }
