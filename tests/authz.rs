@@ -729,7 +729,14 @@ fn disabling_a_user_ends_their_session_at_once_and_is_audited() {
         .login("agent@helpdesk.example.com", PW)
         .expect("agent login");
     assert_eq!(c.get("/tickets", &agent).status, 200);
-    // An admin cannot lock themselves out.
+    // An admin cannot lock themselves out: not by dropping their roles, not by disabling.
+    let a = c.post(
+        "/admin/users/roles",
+        &admin,
+        &[("csrf", &csrf), ("email", ADMIN), ("role", "agent")],
+    );
+    assert_eq!(a.status, 400);
+    assert!(a.text().contains("your own account"));
     let a = c.post(
         "/admin/users/disable",
         &admin,

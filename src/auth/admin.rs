@@ -97,6 +97,12 @@ pub fn set_roles(app: &App, actor: &Actor, email: &str, role_names: &[String]) -
             let old = super::find_user(tx, &email)?
                 .ok_or_else(|| Error::not_found("no such user"))?
                 .roles;
+            // An admin must not take user administration away from themselves.
+            if email == actor.id && !roles::Grants::resolve(tx, role_names)?.has_area(Area::Users) {
+                return Err(Error::invalid(
+                    "you cannot remove user administration from your own account",
+                ));
+            }
             super::set_roles(tx, &email, role_names)?;
             Ok(((), format!("{} -> {}", old.join("+"), role_names.join("+"))))
         },

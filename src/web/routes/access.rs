@@ -71,7 +71,7 @@ pub(super) fn record_login(
 }
 
 /// Records the first-run setup (`setup.complete` on `settings`) by `actor` under `role`.
-pub fn record_setup(app: &App, actor: &str, role: &str, client: &str) -> Result<()> {
+pub(super) fn record_setup(app: &App, actor: &str, role: &str, client: &str) -> Result<()> {
     audit::access::record(
         app,
         Event {
