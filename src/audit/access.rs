@@ -147,3 +147,114 @@ pub fn record(app: &App, ev: Event) -> Result<()> {
     app.store
         .write(now, |tx| super::append(tx, now, ev).map(|_| ()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::FixedClock;
+    use crate::helpdesk::{MailAddress, TicketStatus};
+    use crate::store::codec::be;
+    use crate::store::{Reader, Table};
+
+    fn ticket(number: u64, queue: &str) -> Ticket {
+        Ticket {
+            number,
+            subject: format!("t{number}"),
+            status: TicketStatus::Open,
+            customer: MailAddress {
+                name: None,
+                address: "kund@example.org".into(),
+            },
+            mailbox: String::new(),
+            created_ms: 0,
+            updated_ms: 0,
+            articles: 0,
+            participants: vec![],
+            queue: queue.into(),
+        }
+    }
+
+    fn records(app: &App) -> Vec<crate::audit::AuditRecord> {
+        app.store.read(|r| crate::audit::since(r, 0)).unwrap()
+    }
+
+    #[test]
+    fn refusals_look_like_absence_are_recorded_and_failed_ops_leave_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(dir.path(), std::sync::Arc::new(FixedClock::at(1_000))).unwrap();
+        app.store
+            .write(0, |tx| {
+                crate::auth::create_user(tx, "a@x.se", "A", "h", crate::auth::Role::Agent, 0)?;
+                crate::auth::create_user(tx, "boss@x.se", "B", "h", crate::auth::Role::Admin, 0)?;
+                queues::save(
+                    tx,
+                    queues::Queue {
+                        id: "hr".into(),
+                        name: "HR".into(),
+                        mailboxes: vec![],
+                    },
+                )?;
+                tx.put_rec(Table::Tickets, &be(1001), &ticket(1001, "general"))?;
+                tx.put_rec(Table::Tickets, &be(1002), &ticket(1002, "hr"))
+            })
+            .unwrap();
+        let agent = Actor::user("a@x.se", "192.0.2.1");
+        let boss = Actor::user("boss@x.se", "192.0.2.2");
+
+        assert!(tickets::load_full(&app, &agent, 1001).is_ok());
+        let refused = tickets::load_full(&app, &agent, 1002).unwrap_err();
+        let absent = tickets::load_full(&app, &agent, 1003).unwrap_err();
+        assert_eq!(refused.kind, ErrorKind::NotFound);
+        assert_eq!(refused.message, "no ticket 1002");
+        assert_eq!(absent.message, "no ticket 1003");
+        let recs = records(&app);
+        let got: Vec<(&str, Outcome, &str, &str)> = recs
+            .iter()
+            .map(|r| {
+                (
+                    r.object.as_str(),
+                    r.outcome,
+                    r.detail.as_str(),
+                    r.client.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(got[0].0, "ticket:1001");
+        assert_eq!(got[0].1, Outcome::Ok);
+        assert_eq!(
+            got[1],
+            ("ticket:1002", Outcome::Denied, "no permission", "192.0.2.1")
+        );
+        assert_eq!(
+            got[2],
+            (
+                "ticket:1003",
+                Outcome::Denied,
+                "does not exist",
+                "192.0.2.1"
+            )
+        );
+        assert!(recs.iter().all(|r| r.role == "agent" && r.ts_ms == 1_000));
+
+        // An operation that fails rolls back its record with it.
+        let n = recs.len();
+        let e = tickets::move_to_queue(&app, &boss, 1001, "nope").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::NotFound);
+        assert_eq!(records(&app).len(), n);
+        tickets::move_to_queue(&app, &boss, 1001, "hr").unwrap();
+        let t: Ticket = app
+            .store
+            .read(|r| r.get_rec(Table::Tickets, &be(1001)))
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.queue, "hr");
+        // Now in hr, the agent may no longer see it; a disabled user sees nothing.
+        assert!(tickets::load_full(&app, &agent, 1001).is_err());
+        app.store
+            .write(0, |tx| crate::auth::set_disabled(tx, "boss@x.se", true))
+            .unwrap();
+        assert!(tickets::load_full(&app, &boss, 1002).is_err());
+        assert_eq!(records(&app).last().unwrap().role, "-");
+        assert!(app.store.read(crate::audit::verify_chain).unwrap().ok());
+    }
+}
