@@ -50,6 +50,49 @@ fn verify_names_the_first_tampered_record_and_export_serves_the_audit() {
         assert_eq!(c.get(&format!("/tickets/{n}"), &admin).status, 200);
     }
 
+    // The auditor page: filters and paging (50 a page, newest first).
+    for _ in 0..60 {
+        assert_eq!(c.get(&format!("/api/v1/tickets/{n}"), &admin).status, 200);
+    }
+    let page = c
+        .get("/audit?action=ticket.view&object=ticket:", &admin)
+        .text();
+    assert_eq!(
+        page.matches("<td class=\"action\">ticket.view</td>")
+            .count(),
+        50
+    );
+    assert!(page.contains("offset=50"), "a link to older records");
+    let older = c
+        .get(
+            "/audit?action=ticket.view&object=ticket%3A&offset=50",
+            &admin,
+        )
+        .text();
+    // 63 views in all: 3 pages + 60 API calls.
+    assert_eq!(
+        older
+            .matches("<td class=\"action\">ticket.view</td>")
+            .count(),
+        13
+    );
+    assert!(older.contains("offset=0"), "a link to newer records");
+    let failures = c.get("/audit?action=login.failure", &admin).text();
+    assert_eq!(
+        failures
+            .matches("<td class=\"action\">login.failure</td>")
+            .count(),
+        1
+    );
+    let nobody = c.get("/audit?actor=nobody%40example.org", &admin).text();
+    assert!(nobody.contains("No matching records."));
+    let future = c.get("/audit?from=2999-01-01", &admin).text();
+    assert!(future.contains("No matching records."));
+    let past = c.get("/audit?to=2000-01-01", &admin).text();
+    assert!(past.contains("No matching records."));
+    let bad = c.get("/audit?from=yesterday", &admin);
+    assert_eq!(bad.status, 400);
+
     // Verify through the running server (control socket).
     let (code, out, err) = run(&["audit", "verify", "--data", &d]);
     assert_eq!(code, 0, "{err}");
@@ -71,7 +114,7 @@ fn verify_names_the_first_tampered_record_and_export_serves_the_audit() {
     let recs: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
     let actions: Vec<&str> = recs.iter().map(|r| r["action"].as_str().unwrap()).collect();
     assert!(actions.contains(&"login.failure") && actions.contains(&"login.success"));
-    assert_eq!(actions.iter().filter(|a| **a == "ticket.view").count(), 3);
+    assert_eq!(actions.iter().filter(|a| **a == "ticket.view").count(), 63);
     assert!(recs.iter().all(|r| r["hash"].as_str().unwrap().len() == 64));
     let (code, csv, _) = run(&[
         "audit",

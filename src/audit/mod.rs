@@ -294,9 +294,14 @@ pub fn search(
             None => r.scan(Table::Audit, &[], true, BATCH)?,
             Some(0) => break,
             Some(u) => {
-                // Newest first below `u`: read the batch before it in key order.
+                // Newest first below `u`: read the batch before it in key order (a gap
+                // left by a deleted record just moves the window further down).
                 let lo = u.saturating_sub(BATCH as u64);
                 let mut rows = r.range(Table::Audit, &be(lo), &be(u), BATCH)?;
+                if rows.is_empty() {
+                    upper = Some(lo);
+                    continue;
+                }
                 rows.reverse();
                 rows
             }
