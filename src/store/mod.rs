@@ -491,6 +491,9 @@ mod migrations {
     pub(super) fn step(from: u64, tx: &mut WriteTx) -> Result<()> {
         tracing::info!("migrating store schema {from} -> {}", from + 1);
         // access: schema 2 = users hold role names; tickets belong to a queue.
+        // Note: postcard has no field names, so `#[serde(default)]` on an appended field
+        // does NOT let old records decode ("end of buffer"); every appended field needs a
+        // step here that rewrites the old rows.
         if from == 1 {
             crate::auth::migrate_users_v2(tx)?;
             crate::helpdesk::tickets::migrate_tickets_v2(tx)?;
