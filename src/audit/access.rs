@@ -75,6 +75,10 @@ pub enum Need {
     Area(Area),
     /// A permission on the queue of ticket `n`.
     Ticket(u64, QueuePerm),
+    /// An admin area, or a permission on the existing queue with this id (queue managers).
+    AreaOrQueue(Area, String, QueuePerm),
+    /// An admin area, or a permission on at least one queue.
+    AreaOrAnyQueue(Area, QueuePerm),
 }
 
 /// The outcome of the permission check handed to the operation.
@@ -108,6 +112,12 @@ pub fn guard<T>(
             Need::Area(a) => {
                 (!g.has_area(*a)).then(|| ("no permission", Error::not_found("no such page")))
             }
+            Need::AreaOrQueue(a, q, p) => {
+                let ok = g.has_area(*a) || (queues::get(tx, q)?.is_some() && g.can(q, *p));
+                (!ok).then(|| ("no permission", Error::not_found("no such page")))
+            }
+            Need::AreaOrAnyQueue(a, p) => (!g.has_area(*a) && !g.any_queue(*p))
+                .then(|| ("no permission", Error::not_found("no such page"))),
             Need::Ticket(n, p) => match tickets::get_ticket(tx, *n) {
                 Ok(t) if g.can(queues::of_ticket(&t), *p) => {
                     ticket = Some(t);
@@ -256,5 +266,71 @@ mod tests {
         assert!(tickets::load_full(&app, &boss, 1002).is_err());
         assert_eq!(records(&app).last().unwrap().role, "-");
         assert!(app.store.read(crate::audit::verify_chain).unwrap().ok());
+    }
+
+    #[test]
+    fn queue_managers_change_only_their_queues() {
+        use crate::auth::admin;
+        use crate::auth::roles::{self, RoleDef};
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(dir.path(), std::sync::Arc::new(FixedClock::at(1))).unwrap();
+        let q = |id: &str, name: &str| queues::Queue {
+            id: id.into(),
+            name: name.into(),
+            mailboxes: vec![],
+        };
+        app.store
+            .write(0, |tx| {
+                crate::auth::ensure_builtins(tx)?;
+                queues::save(tx, q("hr", "HR"))?;
+                roles::save(
+                    tx,
+                    RoleDef {
+                        name: "hr-lead".into(),
+                        description: String::new(),
+                        all_queues: Default::default(),
+                        queues: [("hr".to_string(), [QueuePerm::Manage].into_iter().collect())]
+                            .into_iter()
+                            .collect(),
+                        areas: Default::default(),
+                        builtin: false,
+                    },
+                )?;
+                crate::auth::create_user_with_roles(
+                    tx,
+                    "lead@x.se",
+                    "L",
+                    "h",
+                    &["hr-lead".into()],
+                    0,
+                )?;
+                crate::auth::create_user(tx, "a@x.se", "A", "h", crate::auth::Role::Agent, 0)
+            })
+            .unwrap();
+        let lead = Actor::user("lead@x.se", "192.0.2.9");
+        let agent = Actor::user("a@x.se", "192.0.2.1");
+        let ids: Vec<String> = admin::queue_list(&app, &lead)
+            .unwrap()
+            .into_iter()
+            .map(|q| q.id)
+            .collect();
+        assert_eq!(ids, ["hr"]);
+        admin::save_queue(&app, &lead, q("hr", "Human resources")).unwrap();
+        for other in [q("general", "Mine now"), q("it", "New")] {
+            let e = admin::save_queue(&app, &lead, other).unwrap_err();
+            assert_eq!(e.kind, ErrorKind::NotFound);
+        }
+        assert_eq!(
+            admin::queue_list(&app, &agent).unwrap_err().kind,
+            ErrorKind::NotFound
+        );
+        let names: Vec<String> = app
+            .store
+            .read(queues::list)
+            .unwrap()
+            .into_iter()
+            .map(|q| q.name)
+            .collect();
+        assert_eq!(names, ["General", "Human resources"]);
     }
 }

@@ -1,6 +1,6 @@
 //! Administration of users, roles and queues: the domain functions behind the admin pages
 //! (and any future API/CLI). Each runs through the access check with its admin area
-//! (`users` for users and roles, `mail` for queues) and is audited in its transaction.
+//! (`users` for users and roles, `mail` — or `manage` on the queue — for queues) and is audited in its transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -40,15 +40,27 @@ pub fn roles_and_queues(app: &App, actor: &Actor) -> Result<(Vec<RoleDef>, Vec<Q
     )
 }
 
-/// Every queue (audited as `queue.list`).
+/// The queues the actor may manage: every queue with the `mail` area, else those its
+/// roles grant `manage` on (audited as `queue.list`). Errors: `NotFound` with neither.
 pub fn queue_list(app: &App, actor: &Actor) -> Result<Vec<Queue>> {
     guard(
         app,
         actor,
-        Need::Area(Area::Mail),
+        Need::AreaOrAnyQueue(Area::Mail, QueuePerm::Manage),
         "queue.list",
         "queues",
-        |tx, _| Ok((queues::list(tx)?, String::new())),
+        |tx, ok| {
+            let all = queues::list(tx)?;
+            let mine: Vec<Queue> = if ok.grants.has_area(Area::Mail) {
+                all
+            } else {
+                all.into_iter()
+                    .filter(|q| ok.grants.can(&q.id, QueuePerm::Manage))
+                    .collect()
+            };
+            let n = mine.len();
+            Ok((mine, format!("{n} shown")))
+        },
     )
 }
 
@@ -208,13 +220,16 @@ pub fn delete_role(app: &App, actor: &Actor, name: &str) -> Result<()> {
     )
 }
 
-/// Creates or updates a queue. Errors: `Invalid`.
+/// Creates (`mail` area) or updates (`mail` area or `manage` on it) a queue. Errors:
+/// `Invalid`; `NotFound` without permission.
 pub fn save_queue(app: &App, actor: &Actor, q: Queue) -> Result<()> {
     let id = q.id.trim().to_lowercase();
     guard(
         app,
         actor,
-        Need::Area(Area::Mail),
+        // New queues need the `mail` area; an existing queue may also be changed by its
+        // managers (`manage` on it).
+        Need::AreaOrQueue(Area::Mail, id.clone(), QueuePerm::Manage),
         "queue.save",
         &format!("queue:{id}"),
         |tx, _| {

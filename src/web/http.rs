@@ -76,6 +76,14 @@ impl Req {
     pub fn has_area(&self, a: crate::auth::roles::Area) -> bool {
         self.grants.as_ref().is_some_and(|g| g.has_area(a))
     }
+    /// access: whether the signed-in user may open the queue admin page (`mail` area, or
+    /// `manage` on some queue; navigation only).
+    pub fn may_manage_queues(&self) -> bool {
+        self.grants.as_ref().is_some_and(|g| {
+            g.has_area(crate::auth::roles::Area::Mail)
+                || g.any_queue(crate::auth::roles::QueuePerm::Manage)
+        })
+    }
     /// The path and query, with `lang` set to `l` (for the language switcher).
     pub fn url_with_lang(&self, l: Lang) -> String {
         let mut ser = form_urlencoded::Serializer::new(String::new());

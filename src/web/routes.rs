@@ -79,7 +79,7 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "users"] | ["admin", "roles"] if req.has_area(Area::Users) => {
             method_not_allowed("GET, HEAD, POST")
         }
-        ["admin", "queues"] if req.has_area(Area::Mail) => method_not_allowed("GET, HEAD, POST"),
+        ["admin", "queues"] if req.may_manage_queues() => method_not_allowed("GET, HEAD, POST"),
         ["audit"] if req.has_area(Area::Audit) => method_not_allowed("GET, HEAD"),
         _ => pages::not_found(req),
     }

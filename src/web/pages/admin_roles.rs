@@ -17,7 +17,7 @@ pub fn admin_nav(req: &Req) -> Markup {
                 a href="/admin/users" aria-current=[(req.path == "/admin/users").then_some("page")] { (t(l, Key::AdminUsers)) }
                 a href="/admin/roles" aria-current=[(req.path == "/admin/roles").then_some("page")] { (t(l, Key::AdminRoles)) }
             }
-            @if req.has_area(Area::Mail) {
+            @if req.may_manage_queues() {
                 a href="/admin/queues" aria-current=[(req.path == "/admin/queues").then_some("page")] { (t(l, Key::AdminQueues)) }
             }
         }

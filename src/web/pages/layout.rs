@@ -42,7 +42,7 @@ pub fn page(req: &Req, title: &str, main: Markup) -> Markup {
                                     a href="/admin/users" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
                                         (t(l, Key::AdminUsers))
                                     }
-                                } @else if req.has_area(Area::Mail) {
+                                } @else if req.may_manage_queues() {
                                     a href="/admin/queues" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
                                         (t(l, Key::AdminQueues))
                                     }
