@@ -18,6 +18,7 @@ use super::{Event, Outcome};
 /// Who is acting, and from where.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// Where the grants come from.
     pub kind: ActorKind,
     /// A user's login (e-mail), or `cli:<unix user>` for the local operator.
     pub id: String,
@@ -83,6 +84,7 @@ pub enum Need {
 
 /// The outcome of the permission check handed to the operation.
 pub struct Allowed<'a> {
+    /// The actor's grants, resolved in this transaction.
     pub grants: &'a Grants,
     /// The ticket for [`Need::Ticket`].
     pub ticket: Option<Ticket>,

@@ -106,7 +106,8 @@ impl AuditRecord {
     }
 }
 
-/// What to record, apart from when and the chain fields.
+/// What to record, apart from when and the chain fields; the fields mean the same as in
+/// [`AuditRecord`].
 #[derive(Debug, Clone)]
 pub struct Event {
     pub actor: String,

@@ -150,7 +150,7 @@ pub fn set_disabled(app: &App, actor: &Actor, email: &str, disabled: bool) -> Re
     Ok(())
 }
 
-/// What a role form carries.
+/// What a role form carries (the fields of [`RoleDef`] an admin sets).
 #[derive(Debug, Clone, Default)]
 pub struct RoleInput {
     pub name: String,
