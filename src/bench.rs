@@ -37,6 +37,15 @@ pub enum BenchCommand {
         #[arg(long, default_value = "age")]
         age: String,
     },
+    /// Ticket views per second with and without the audit write, in a throw-away store.
+    Audit {
+        /// Views to time in each mode.
+        #[arg(long, default_value_t = 2000)]
+        views: usize,
+        /// Directory for the throw-away store (default: a temporary directory).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 /// Runs a benchmark and prints its figures (human text, then one JSON line).
@@ -48,6 +57,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             dir,
             age,
         } => bench_backup(tickets, raw_bytes, &dir, &age),
+        BenchCommand::Audit { views, dir } => bench_audit(views, dir),
     }
 }
 
@@ -115,6 +125,7 @@ pub fn seed(app: &App, n: u64, raw_bytes: usize) -> Result<()> {
                     updated_ms: now,
                     articles: 1,
                     participants: vec![addr.clone()],
+                    queue: crate::helpdesk::queues::DEFAULT_QUEUE.into(),
                 };
                 tx.put_rec(Table::Tickets, &be(number), &ticket)?;
                 tx.put_rec(Table::Articles, &be2(number, id), &article)?;
@@ -271,5 +282,22 @@ fn bench_backup(n: u64, raw_bytes: usize, dir: &Path, age_bin: &str) -> Result<(
             "restored_bytes": restored_bytes, "age_encrypt_ms": age_enc_ms, "age_decrypt_ms": age_dec_ms,
         })
     );
+    Ok(())
+}
+
+/// `trygg bench audit`: see [`crate::audit::bench::run`].
+fn bench_audit(views: usize, dir: Option<PathBuf>) -> Result<()> {
+    let dir = dir.unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("trygg-bench-{}", std::process::id()))
+    });
+    if dir.join(crate::app::STORE_FILE).exists() {
+        return Err(Error::conflict(format!(
+            "{} already holds a store; give an empty directory",
+            dir.display()
+        )));
+    }
+    let r = crate::audit::bench::run(&dir, views);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("{}", serde_json::to_string_pretty(&r?)?);
     Ok(())
 }

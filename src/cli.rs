@@ -42,6 +42,10 @@ pub enum Command {
     /// Benchmarks (release builds).
     #[command(subcommand, hide = true)]
     Bench(crate::bench::BenchCommand),
+    // access
+    /// The audit trail: verify its hash chain, export it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 // mail rules
@@ -221,6 +225,33 @@ pub enum TicketCommand {
         into: u64,
         #[command(flatten)]
         data: DataArg,
+    },
+}
+
+// access
+/// `trygg audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain; names the first broken record and exits 4 if the
+    /// chain is broken.
+    Verify {
+        #[command(flatten)]
+        data: DataArg,
+        /// JSON output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print audit records from a date on (the yearly audit), oldest first. The export is
+    /// itself recorded (action `audit.export`, actor `cli:<unix user>`).
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        /// First day (YYYY-MM-DD, UTC) or an RFC 3339 time.
+        #[arg(long)]
+        since: String,
+        /// json or csv.
+        #[arg(long, default_value = "json")]
+        format: String,
     },
 }
 

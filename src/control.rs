@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::app::App;
+use crate::audit::access::Actor;
 use crate::error::{Error, ErrorKind, Result};
 use crate::helpdesk::tickets::{self, StatusFilter};
 
@@ -58,6 +59,14 @@ pub enum Request {
         keep_chains: Option<u32>,
         enabled: Option<bool>,
     },
+    // access
+    /// Check the audit chain (not itself audited: it shows no personal data).
+    AuditVerify,
+    /// Export audit records from `since_ms` (Unix ms) as `json` or `csv` text.
+    AuditExport {
+        since_ms: i64,
+        format: crate::audit::Format,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -85,15 +94,19 @@ pub fn parse_status(s: Option<&str>) -> Result<StatusFilter> {
     }
 }
 
-/// Executes `req` against `app` (used by the socket server and by the CLI when no server
-/// runs, so both answer identically).
-pub fn execute(app: &App, req: &Request) -> Result<Value> {
+/// Executes `req` against `app` as `actor` (used by the socket server and by the CLI when
+/// no server runs, so both answer identically; reads are audited under the actor).
+pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
     match req {
         Request::TicketList { status, limit } => {
             let filter = parse_status(status.as_deref())?;
-            Ok(serde_json::to_value(tickets::list(app, filter, *limit)?)?)
+            Ok(serde_json::to_value(tickets::list(
+                app, actor, filter, *limit,
+            )?)?)
         }
-        Request::TicketShow { number } => Ok(serde_json::to_value(tickets::show(app, *number)?)?),
+        Request::TicketShow { number } => {
+            Ok(serde_json::to_value(tickets::show(app, actor, *number)?)?)
+        }
         Request::Ping => Ok(Value::String("pong".into())),
         // mail rules
         Request::MailRulesShow => Ok(serde_json::to_value(
@@ -104,13 +117,48 @@ pub fn execute(app: &App, req: &Request) -> Result<Value> {
         )?),
         Request::TicketMailInfo { number } => crate::helpdesk::links::mail_info(app, *number),
         Request::TicketMerge { from, into } => Ok(serde_json::json!({
-            "moved": crate::helpdesk::links::merge(app, *from, *into, "cli")?
+            "moved": crate::helpdesk::links::merge(app, *from, *into, &actor.id)?
         })),
         // backup
         Request::BackupRun(_) | Request::BackupStatus | Request::BackupConfigure { .. } => {
             crate::backup::cli::execute(app, req)
         }
+        // access
+        Request::AuditVerify => Ok(serde_json::to_value(
+            app.store.read(crate::audit::verify_chain)?,
+        )?),
+        Request::AuditExport { since_ms, format } => Ok(Value::String(crate::audit::export_as(
+            app, actor, *since_ms, *format,
+        )?)),
     }
+}
+
+/// access: the local operator as an audit actor: `cli:<name of unix user uid>`.
+pub fn local_actor(uid: u32) -> Actor {
+    Actor::local(&unix_user_name(uid))
+}
+
+/// The login name of `uid` from `/etc/passwd`, or `uid<N>` when it has none.
+pub fn unix_user_name(uid: u32) -> String {
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|p| {
+            p.lines().find_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                let id = f.nth(1)?;
+                (id.parse::<u32>().ok() == Some(uid)).then(|| name.to_string())
+            })
+        })
+        .unwrap_or_else(|| format!("uid{uid}"))
+}
+
+/// The effective uid of this process (owner of `/proc/self`).
+pub fn current_uid() -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
 }
 
 /// Path of the socket for `data_dir`.
@@ -136,7 +184,10 @@ pub async fn serve(app: Arc<App>) -> Result<()> {
             }
         };
         let app = app.clone();
+        // access: the caller's uid from the kernel (SO_PEERCRED), for the audit record.
+        let uid = stream.peer_cred().map(|c| c.uid()).unwrap_or(u32::MAX);
         tokio::spawn(async move {
+            let actor = local_actor(uid);
             let (rd, mut wr) = stream.into_split();
             let mut line = String::new();
             let mut rd = tokio::io::BufReader::new(rd).take(MAX_REQUEST as u64);
@@ -146,7 +197,7 @@ pub async fn serve(app: Arc<App>) -> Result<()> {
             let resp = match serde_json::from_str::<Request>(&line) {
                 Ok(req) => {
                     let app2 = app.clone();
-                    match tokio::task::spawn_blocking(move || execute(&app2, &req)).await {
+                    match tokio::task::spawn_blocking(move || execute(&app2, &actor, &req)).await {
                         Ok(Ok(v)) => Response::Ok(v),
                         Ok(Err(e)) => Response::Error(ErrorBody {
                             kind: e.kind,

@@ -1,6 +1,7 @@
 //! trygg: a secure help desk in one binary. See DESIGN.md and docs/architecture.md.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod backup;
 pub mod bench;
@@ -12,6 +13,7 @@ pub mod gdpr;
 pub mod helpdesk;
 pub mod mail;
 pub mod store;
+pub mod upgrade;
 pub mod web;
 
 use std::sync::Arc;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use trygg::app::{App, SystemClock};
-use trygg::cli::{self, Cli, Command, MailRulesCommand, TicketCommand};
+use trygg::cli::{self, AuditCommand, Cli, Command, MailRulesCommand, TicketCommand};
 use trygg::config::BootConfig;
 use trygg::control::{self, Request};
 use trygg::error::{Error, ErrorKind, Result};
@@ -105,6 +105,20 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 out_setup,
             )?;
+            // access: the setup is recorded under the local operator.
+            let op = control::local_actor(control::current_uid());
+            trygg::audit::access::record(
+                &app,
+                trygg::audit::Event {
+                    actor: op.id,
+                    role: trygg::auth::roles::LOCAL_ADMIN.into(),
+                    client: op.client,
+                    action: "setup.complete".into(),
+                    object: "settings".into(),
+                    outcome: trygg::audit::Outcome::Ok,
+                    detail: String::new(),
+                },
+            )?;
             if a.json {
                 println!("{}", serde_json::json!({"ok": true, "data": a.data.data}));
             } else {
@@ -112,6 +126,8 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
+        // access
+        Command::Audit(cmd) => run_audit(cmd),
         Command::Ticket(TicketCommand::List {
             data,
             status,
@@ -214,6 +230,51 @@ fn run_mail_rules(cmd: MailRulesCommand) -> Result<()> {
     Ok(())
 }
 
+// access
+fn run_audit(cmd: AuditCommand) -> Result<()> {
+    match cmd {
+        AuditCommand::Verify { data, json } => {
+            let v = query(&data.data, Request::AuditVerify)?;
+            let report: trygg::audit::VerifyReport = serde_json::from_value(v)
+                .map_err(|e| Error::internal(format!("bad verify answer: {e}")))?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            }
+            match &report.first_broken {
+                None => {
+                    if !json {
+                        println!(
+                            "audit chain ok: {} records, head {}",
+                            report.records,
+                            report.head_hash.as_deref().unwrap_or("-")
+                        );
+                    }
+                    Ok(())
+                }
+                Some(b) => Err(Error::conflict(format!(
+                    "audit chain broken at record {}: {}",
+                    b.seq, b.reason
+                ))),
+            }
+        }
+        AuditCommand::Export {
+            data,
+            since,
+            format,
+        } => {
+            let since_ms = trygg::audit::parse_since(&since)?;
+            let format = trygg::audit::Format::parse(&format)?;
+            let v = query(&data.data, Request::AuditExport { since_ms, format })?;
+            let text = v.as_str().unwrap_or("");
+            print!("{text}");
+            if !text.ends_with('\n') {
+                println!();
+            }
+            Ok(())
+        }
+    }
+}
+
 /// Asks the running server over the control socket, or opens the store when none runs.
 fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
     if let Some(v) = control::call(data, &req)? {
@@ -226,7 +287,7 @@ fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
         )));
     }
     let app = App::open(data, Arc::new(SystemClock))?;
-    control::execute(&app, &req)
+    control::execute(&app, &control::local_actor(control::current_uid()), &req)
 }
 
 /// A JSON string value for a terminal: control characters (C0 and C1, except newline and

@@ -353,12 +353,23 @@ fn required_tls_delivers_over_starttls_with_verified_certificate() {
 
     // Sent byte for byte as stored, and the queue is empty.
     let app = App::open(&data, Arc::new(SystemClock)).expect("reopen store");
-    let (_, articles) = trygg::helpdesk::tickets::load_full(&app, ticket).expect("ticket");
+    let (_, articles) = trygg::helpdesk::tickets::load_full(
+        &app,
+        &trygg::audit::access::Actor::local("test"),
+        ticket,
+    )
+    .expect("ticket");
     let out_article = articles
         .iter()
         .find(|a| a.direction == trygg::helpdesk::model::Direction::Out)
         .expect("outgoing article");
-    let stored = trygg::helpdesk::tickets::raw_message(&app, ticket, out_article.id).expect("raw");
+    let stored = trygg::helpdesk::tickets::raw_message(
+        &app,
+        &trygg::audit::access::Actor::local("test"),
+        ticket,
+        out_article.id,
+    )
+    .expect("raw");
     // Unchanged, except that SMTP ends the last line with CRLF (RFC 5321 §4.1.1.4) when
     // the stored message lacks one, and the DKIM-Signature headers added at delivery time
     // (one rsa-sha256, one ed25519-sha256) in front.

@@ -147,11 +147,20 @@ async fn starttls_injection_is_ignored_and_forced_policy_holds() {
     task.await.unwrap().unwrap();
 
     // Stored once; the trace header records ESMTPS (RFC 3848).
-    let list =
-        trygg::helpdesk::tickets::list(&app, trygg::helpdesk::tickets::StatusFilter::All, 10)
-            .unwrap();
+    let list = trygg::helpdesk::tickets::list(
+        &app,
+        &trygg::audit::access::Actor::local("test"),
+        trygg::helpdesk::tickets::StatusFilter::All,
+        10,
+    )
+    .unwrap();
     assert_eq!(list.len(), 1);
-    let (_, articles) = trygg::helpdesk::tickets::load_full(&app, list[0].number).unwrap();
+    let (_, articles) = trygg::helpdesk::tickets::load_full(
+        &app,
+        &trygg::audit::access::Actor::local("test"),
+        list[0].number,
+    )
+    .unwrap();
     let sha = articles[0].raw_sha256.clone().unwrap();
     let raw = app
         .store

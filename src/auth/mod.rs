@@ -1,9 +1,11 @@
-//! Users, roles, login and sessions.
+//! Users, roles, login and sessions. Roles and permissions: [`roles`].
 //!
 //! Sessions are ephemeral (DESIGN decision 3): kept in memory, never in the change log, so a
 //! restart signs everyone out.
 
+pub mod admin;
 pub mod password;
+pub mod roles;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
@@ -12,16 +14,28 @@ use crate::app::App;
 use crate::error::{Error, Result};
 use crate::store::{Reader, Table, WriteTx};
 
-/// What a user may do. (Per-queue permissions come with queues.)
+/// The account kinds of schema 1, still accepted by [`create_user`] (setup creates the
+/// first `Admin`). They map to the built-in roles `admin` and `agent`; what a user may do is
+/// decided by [`User::roles`] only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Role {
-    /// Manages settings and users, and works tickets.
+    /// The built-in role `admin`.
     Admin,
-    /// Works tickets.
+    /// The built-in role `agent`.
     Agent,
 }
 
-/// An agent or admin account.
+impl Role {
+    /// The built-in role name this maps to.
+    pub fn role_name(self) -> &'static str {
+        match self {
+            Role::Admin => roles::ADMIN,
+            Role::Agent => roles::AGENT,
+        }
+    }
+}
+
+/// An agent, admin or auditor account (schema 2: `roles` replaced schema 1's `role`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Lower-case e-mail address; the login name.
@@ -29,12 +43,16 @@ pub struct User {
     pub name: String,
     /// argon2id PHC string.
     pub password_hash: String,
-    pub role: Role,
+    /// Names of the roles held ([`roles::RoleDef`]).
+    pub roles: Vec<String>,
+    /// A disabled user cannot sign in; disabling ends their sessions.
     pub disabled: bool,
     pub created_ms: i64,
 }
 
-/// Creates a user. Errors: `Conflict` if the address is taken.
+/// Creates a user holding the built-in role for `role`, creating the built-in roles and
+/// the default queue first if they are missing (so setup gets them in its transaction).
+/// Errors: `Conflict` if the address is taken.
 pub fn create_user(
     tx: &mut WriteTx,
     email: &str,
@@ -43,18 +61,79 @@ pub fn create_user(
     role: Role,
     now_ms: i64,
 ) -> Result<()> {
+    create_user_with_roles(
+        tx,
+        email,
+        name,
+        password_hash,
+        &[role.role_name().to_string()],
+        now_ms,
+    )
+}
+
+/// Creates a user holding `role_names`. Errors: `Conflict` if the address is taken,
+/// `Invalid` for an unknown role.
+pub fn create_user_with_roles(
+    tx: &mut WriteTx,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    role_names: &[String],
+    now_ms: i64,
+) -> Result<()> {
+    ensure_builtins(tx)?;
     if tx.get(Table::Users, email.as_bytes())?.is_some() {
         return Err(Error::conflict(format!("a user {email} already exists")));
     }
+    check_roles_exist(tx, role_names)?;
     let user = User {
         email: email.to_string(),
         name: name.to_string(),
         password_hash: password_hash.to_string(),
-        role,
+        roles: role_names.to_vec(),
         disabled: false,
         created_ms: now_ms,
     };
     tx.put_rec(Table::Users, email.as_bytes(), &user)
+}
+
+/// Creates the default queue and the built-in roles if missing (idempotent).
+pub fn ensure_builtins(tx: &mut WriteTx) -> Result<()> {
+    crate::helpdesk::queues::ensure_default(tx)?;
+    roles::ensure_builtin(tx, crate::helpdesk::queues::DEFAULT_QUEUE)
+}
+
+fn check_roles_exist(r: &impl Reader, names: &[String]) -> Result<()> {
+    for n in names {
+        if roles::get(r, n)?.is_none() {
+            return Err(Error::invalid(format!("no role {n:?}")));
+        }
+    }
+    Ok(())
+}
+
+/// Every user, by address.
+pub fn list_users(r: &impl Reader) -> Result<Vec<User>> {
+    r.scan(Table::Users, &[], false, usize::MAX)?
+        .into_iter()
+        .map(|(_, v)| crate::store::codec::decode(&v))
+        .collect()
+}
+
+/// Replaces the roles of `email`. Errors: `NotFound`, `Invalid` for an unknown role.
+pub fn set_roles(tx: &mut WriteTx, email: &str, role_names: &[String]) -> Result<()> {
+    let mut u = find_user(tx, email)?.ok_or_else(|| Error::not_found("no such user"))?;
+    check_roles_exist(tx, role_names)?;
+    u.roles = role_names.to_vec();
+    tx.put_rec(Table::Users, u.email.as_bytes(), &u)
+}
+
+/// Disables or enables `email` (the caller ends the sessions of a disabled user at once:
+/// `app.sessions.remove_user`). Errors: `NotFound`.
+pub fn set_disabled(tx: &mut WriteTx, email: &str, disabled: bool) -> Result<()> {
+    let mut u = find_user(tx, email)?.ok_or_else(|| Error::not_found("no such user"))?;
+    u.disabled = disabled;
+    tx.put_rec(Table::Users, u.email.as_bytes(), &u)
 }
 
 /// The user with login `email`, if any.

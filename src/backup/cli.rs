@@ -197,7 +197,7 @@ fn query(data: &std::path::Path, req: Request) -> Result<serde_json::Value> {
         return Ok(v);
     }
     let app = app_direct(data)?;
-    control::execute(&app, &req)
+    control::execute(&app, &control::local_actor(control::current_uid()), &req)
 }
 
 fn print(json: bool, v: &serde_json::Value, human: impl FnOnce() -> String) -> Result<()> {

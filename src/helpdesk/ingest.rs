@@ -10,7 +10,7 @@
 use sha2::{Digest, Sha256};
 
 use super::model::*;
-use super::{autoreply, links, settings, tags_in_subject, ticket_title};
+use super::{autoreply, links, queues, settings, tags_in_subject, ticket_title};
 use crate::app::App;
 use crate::error::{Error, Result};
 use crate::mail::inbound::parse::{ParsedMessage, parse_message};
@@ -347,7 +347,11 @@ fn store_parsed(
                 });
             }
             let number = next_ticket_number(tx)?;
-            (new_ticket(number, p, &from, customer, mailbox, now), true)
+            let queue = queues::for_mailbox(tx, &mailbox)?;
+            (
+                new_ticket(number, p, &from, customer, mailbox, queue, now),
+                true,
+            )
         }
     };
     for addr in [&sender, &ticket.customer.address.to_lowercase()] {
@@ -475,6 +479,7 @@ fn new_ticket(
     from: &MailAddress,
     customer: Option<MailAddress>,
     mailbox: String,
+    queue: String,
     now: i64,
 ) -> Ticket {
     let customer = customer.unwrap_or_else(|| match &p.reply_to {
@@ -497,6 +502,7 @@ fn new_ticket(
         updated_ms: now,
         articles: 0,
         participants: Vec::new(),
+        queue,
     }
 }
 
@@ -959,7 +965,13 @@ mod tests {
             &f,
             &mail("asa@kommun.example.se", "a@k", "Skrivaren", "", "hej"),
         );
-        tickets::set_status(&f.app, a.ticket, TicketStatus::Closed).unwrap();
+        tickets::set_status(
+            &f.app,
+            &crate::audit::access::Actor::local("test"),
+            a.ticket,
+            TicketStatus::Closed,
+        )
+        .unwrap();
         let auto = send(
             &f,
             &mail(
@@ -994,7 +1006,13 @@ mod tests {
             },
         )
         .unwrap();
-        tickets::set_status(&f.app, a.ticket, TicketStatus::Closed).unwrap();
+        tickets::set_status(
+            &f.app,
+            &crate::audit::access::Actor::local("test"),
+            a.ticket,
+            TicketStatus::Closed,
+        )
+        .unwrap();
         f.clock.advance(29 * DAY_MS);
         let soon = send(
             &f,
@@ -1007,7 +1025,13 @@ mod tests {
             ),
         );
         assert_eq!(soon.ticket, a.ticket);
-        tickets::set_status(&f.app, a.ticket, TicketStatus::Closed).unwrap();
+        tickets::set_status(
+            &f.app,
+            &crate::audit::access::Actor::local("test"),
+            a.ticket,
+            TicketStatus::Closed,
+        )
+        .unwrap();
         f.clock.advance(31 * DAY_MS);
         let late = send(
             &f,

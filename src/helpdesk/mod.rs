@@ -6,6 +6,7 @@ pub mod autoreply;
 pub mod ingest;
 pub mod links;
 pub mod model;
+pub mod queues;
 pub mod reply;
 pub mod settings;
 pub mod tickets;

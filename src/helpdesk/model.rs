@@ -42,6 +42,10 @@ pub struct Ticket {
     pub articles: u32,
     /// Lower-case addresses of everyone who wrote in this ticket (customers, colleagues).
     pub participants: Vec<String>,
+    /// Id of the queue the ticket belongs to (see [`crate::helpdesk::queues`]); empty in
+    /// records from before queues, which count as the default queue.
+    #[serde(default)]
+    pub queue: String,
 }
 
 /// Direction of an article.

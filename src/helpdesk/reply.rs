@@ -23,6 +23,19 @@ pub const MAX_REPLY_LEN: usize = 256 * 1024;
 /// Errors: `Invalid` for an empty or oversized text; `NotFound` for an unknown ticket;
 /// `Unavailable` before setup.
 pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
+    reply_checked(app, number, author, text, |_, _| Ok(()))
+}
+
+/// access: [`reply`] with `check` run inside the reply's write transaction, after the
+/// ticket is loaded and before anything is written (the access check and its audit
+/// record; an error from it aborts the reply).
+pub fn reply_checked(
+    app: &App,
+    number: u64,
+    author: &str,
+    text: &str,
+    check: impl FnOnce(&mut crate::store::WriteTx, &Ticket) -> Result<()>,
+) -> Result<u64> {
     let text = text.replace("\r\n", "\n");
     if text.trim().is_empty() {
         return Err(Error::invalid("the reply is empty"));
@@ -39,6 +52,7 @@ pub fn reply(app: &App, number: u64, author: &str, text: &str) -> Result<u64> {
     app.store.write(now, |tx| {
         let s = settings::load(tx)?.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
         let mut ticket = get_ticket(tx, number)?;
+        check(tx, &ticket)?;
         let thread = articles(tx, number)?;
         // Answer the newest customer message; fall back to the ticket's customer.
         let last_in = thread.iter().rev().find(|a| a.direction == Direction::In);

@@ -5,8 +5,10 @@
 use serde::Serialize;
 
 use super::model::*;
-use super::ticket_tag;
+use super::{queues, ticket_tag};
 use crate::app::App;
+use crate::audit::access::{Actor, Need, guard};
+use crate::auth::roles::QueuePerm;
 use crate::error::{Error, Result};
 use crate::store::codec::{be, be2};
 use crate::store::{Reader, Table};
@@ -30,6 +32,8 @@ pub struct TicketSummary {
     pub created: String,
     /// RFC 3339 UTC.
     pub updated: String,
+    /// Id of the ticket's queue.
+    pub queue: String,
 }
 
 /// An attachment as shown to agents and programs.
@@ -108,6 +112,7 @@ fn summary(t: &Ticket) -> TicketSummary {
         articles: t.articles,
         created: rfc3339(t.created_ms),
         updated: rfc3339(t.updated_ms),
+        queue: queues::of_ticket(t).to_string(),
     }
 }
 
@@ -163,33 +168,71 @@ pub enum StatusFilter {
     Closed,
 }
 
-/// Tickets, most recently created first, at most `limit`.
-pub fn list(app: &App, filter: StatusFilter, limit: usize) -> Result<Vec<TicketSummary>> {
+/// The number of tickets and of open tickets (for `/metrics`; no personal data).
+pub fn counts(app: &App) -> Result<(usize, usize)> {
     app.store.read(|r| {
-        let rows = r.scan(Table::Tickets, &[], true, usize::MAX)?;
-        let mut out = Vec::new();
-        for (_, v) in rows {
+        let mut total = 0;
+        let mut open = 0;
+        for (_, v) in r.scan(Table::Tickets, &[], false, usize::MAX)? {
             let t: Ticket = crate::store::codec::decode(&v)?;
-            let keep = match filter {
-                StatusFilter::All => true,
-                StatusFilter::Open => t.status == TicketStatus::Open,
-                StatusFilter::Closed => t.status == TicketStatus::Closed,
-            };
-            if keep {
-                out.push(summary(&t));
-                if out.len() >= limit {
-                    break;
+            total += 1;
+            open += usize::from(t.status == TicketStatus::Open);
+        }
+        Ok((total, open))
+    })
+}
+
+/// Tickets the actor may read, most recently created first, at most `limit`. Audited as
+/// `ticket.list` (the list shows customers' names and addresses).
+pub fn list(
+    app: &App,
+    actor: &Actor,
+    filter: StatusFilter,
+    limit: usize,
+) -> Result<Vec<TicketSummary>> {
+    let object = match filter {
+        StatusFilter::All => "tickets?status=all",
+        StatusFilter::Open => "tickets?status=open",
+        StatusFilter::Closed => "tickets?status=closed",
+    };
+    guard(
+        app,
+        actor,
+        Need::Nothing,
+        "ticket.list",
+        object,
+        |tx, ok| {
+            let rows = tx.scan(Table::Tickets, &[], true, usize::MAX)?;
+            let mut out = Vec::new();
+            for (_, v) in rows {
+                let t: Ticket = crate::store::codec::decode(&v)?;
+                let keep = match filter {
+                    StatusFilter::All => true,
+                    StatusFilter::Open => t.status == TicketStatus::Open,
+                    StatusFilter::Closed => t.status == TicketStatus::Closed,
+                };
+                if keep && ok.grants.can(queues::of_ticket(&t), QueuePerm::Read) {
+                    out.push(summary(&t));
+                    if out.len() >= limit {
+                        break;
+                    }
                 }
             }
-        }
-        Ok(out)
-    })
+            let detail = format!("{} shown", out.len());
+            Ok((out, detail))
+        },
+    )
+}
+
+/// The error for a ticket that does not exist or may not be seen (identical for both).
+pub fn no_ticket(number: u64) -> Error {
+    Error::not_found(format!("no ticket {number}"))
 }
 
 /// The ticket record `number`. Errors: `NotFound`.
 pub fn get_ticket(r: &impl Reader, number: u64) -> Result<Ticket> {
     r.get_rec(Table::Tickets, &be(number))?
-        .ok_or_else(|| Error::not_found(format!("no ticket {number}")))
+        .ok_or_else(|| no_ticket(number))
 }
 
 /// Articles of ticket `number`, oldest first.
@@ -206,66 +249,175 @@ pub fn article(r: &impl Reader, number: u64, id: u64) -> Result<Article> {
         .ok_or_else(|| Error::not_found("no such article"))
 }
 
-/// Ticket `number` with its thread. Errors: `NotFound`.
-pub fn show(app: &App, number: u64) -> Result<TicketView> {
-    app.store.read(|r| {
-        let t = get_ticket(r, number)?;
-        let arts = articles(r, number)?;
-        Ok(TicketView {
-            ticket: summary(&t),
-            articles: arts.iter().map(article_view).collect(),
-        })
+/// Ticket `number` with its thread, if the actor may read its queue (audited as
+/// `ticket.view`). Errors: `NotFound` (also when not permitted).
+pub fn show(app: &App, actor: &Actor, number: u64) -> Result<TicketView> {
+    let (t, arts) = load_full(app, actor, number)?;
+    Ok(TicketView {
+        ticket: summary(&t),
+        articles: arts.iter().map(article_view).collect(),
     })
 }
 
-/// The full records of ticket `number` (for pages that need HTML bodies).
-pub fn load_full(app: &App, number: u64) -> Result<(Ticket, Vec<Article>)> {
-    app.store
-        .read(|r| Ok((get_ticket(r, number)?, articles(r, number)?)))
+/// The full records of ticket `number` (for pages that need HTML bodies), if the actor may
+/// read its queue (audited as `ticket.view`). Errors: `NotFound`.
+pub fn load_full(app: &App, actor: &Actor, number: u64) -> Result<(Ticket, Vec<Article>)> {
+    guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Read),
+        "ticket.view",
+        &format!("ticket:{number}"),
+        |tx, ok| {
+            let t = ok.ticket.clone().ok_or_else(|| no_ticket(number))?;
+            let arts = articles(tx, number)?;
+            let detail = format!("{} articles, customer {}", arts.len(), t.customer.address);
+            Ok(((t, arts), detail))
+        },
+    )
 }
 
 /// Attachment `index` of article `article_id` in ticket `number`: its description and
-/// content. Errors: `NotFound`.
+/// content, if the actor may read the ticket's queue (audited as `attachment.download`).
+/// Errors: `NotFound`.
 pub fn attachment(
     app: &App,
+    actor: &Actor,
     number: u64,
     article_id: u64,
     index: usize,
 ) -> Result<(AttachmentRef, Vec<u8>)> {
-    app.store.read(|r| {
-        let a = article(r, number, article_id)?;
-        let att = a
-            .attachments
-            .get(index)
-            .cloned()
-            .ok_or_else(|| Error::not_found("no such attachment"))?;
-        let data = super::ingest::get_blob(r, &att.sha256)?
-            .ok_or_else(|| Error::internal(format!("blob {} missing", att.sha256)))?;
-        Ok((att, data))
-    })
+    guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Read),
+        "attachment.download",
+        &format!("attachment:{number}/{article_id}/{index}"),
+        |tx, _| {
+            let a = article(tx, number, article_id)?;
+            let att = a
+                .attachments
+                .get(index)
+                .cloned()
+                .ok_or_else(|| Error::not_found("no such attachment"))?;
+            let data = super::ingest::get_blob(tx, &att.sha256)?
+                .ok_or_else(|| Error::internal(format!("blob {} missing", att.sha256)))?;
+            let detail = format!("{} ({} bytes)", att.filename, att.size);
+            Ok(((att, data), detail))
+        },
+    )
 }
 
-/// The raw message of an article (as received, or as sent). Errors: `NotFound`.
-pub fn raw_message(app: &App, number: u64, article_id: u64) -> Result<Vec<u8>> {
-    app.store.read(|r| {
-        let a = article(r, number, article_id)?;
-        let sha = a
-            .raw_sha256
-            .ok_or_else(|| Error::not_found("this article has no raw message"))?;
-        super::ingest::get_blob(r, &sha)?.ok_or_else(|| Error::not_found("raw message missing"))
-    })
+/// The raw message of an article (as received, or as sent), if the actor may read the
+/// ticket's queue (audited as `raw.download`). Errors: `NotFound`.
+pub fn raw_message(app: &App, actor: &Actor, number: u64, article_id: u64) -> Result<Vec<u8>> {
+    guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Read),
+        "raw.download",
+        &format!("raw:{number}/{article_id}"),
+        |tx, _| {
+            let a = article(tx, number, article_id)?;
+            let sha = a
+                .raw_sha256
+                .ok_or_else(|| Error::not_found("this article has no raw message"))?;
+            let raw = super::ingest::get_blob(tx, &sha)?
+                .ok_or_else(|| Error::not_found("raw message missing"))?;
+            let detail = format!("{} bytes", raw.len());
+            Ok((raw, detail))
+        },
+    )
 }
 
-/// Opens or closes ticket `number`. Errors: `NotFound`.
-pub fn set_status(app: &App, number: u64, status: TicketStatus) -> Result<()> {
+/// Opens or closes ticket `number` (needs `change` on its queue; audited as
+/// `ticket.status`). Errors: `NotFound`.
+pub fn set_status(app: &App, actor: &Actor, number: u64, status: TicketStatus) -> Result<()> {
     let now = app.now_ms();
-    app.store.write(now, |tx| {
-        let mut t = get_ticket(tx, number)?;
-        if t.status != status {
-            t.status = status;
+    guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Change),
+        "ticket.status",
+        &format!("ticket:{number}"),
+        |tx, ok| {
+            let mut t = ok.ticket.clone().ok_or_else(|| no_ticket(number))?;
+            let detail = format!("{} -> {}", t.status.as_str(), status.as_str());
+            if t.status != status {
+                t.status = status;
+                t.updated_ms = now;
+                tx.put_rec(Table::Tickets, &be(number), &t)?;
+            }
+            Ok(((), detail))
+        },
+    )
+}
+
+/// Moves ticket `number` to queue `to` (needs `change` on both queues; audited as
+/// `ticket.move`). Errors: `NotFound` for the ticket or a queue the actor may not change.
+pub fn move_to_queue(app: &App, actor: &Actor, number: u64, to: &str) -> Result<()> {
+    let now = app.now_ms();
+    let to = to.to_string();
+    guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Change),
+        "ticket.move",
+        &format!("ticket:{number}"),
+        |tx, ok| {
+            let mut t = ok.ticket.clone().ok_or_else(|| no_ticket(number))?;
+            if queues::get(tx, &to)?.is_none() || !ok.grants.can(&to, QueuePerm::Change) {
+                return Err(Error::not_found(format!("no queue {to}")));
+            }
+            let detail = format!("{} -> {to}", queues::of_ticket(&t));
+            t.queue = to.clone();
             t.updated_ms = now;
             tx.put_rec(Table::Tickets, &be(number), &t)?;
+            Ok(((), detail))
+        },
+    )
+}
+
+/// Sends the actor's answer in ticket `number` (needs `reply` on its queue; audited as
+/// `ticket.reply` in the reply's own transaction). A refused reply changes nothing and
+/// answers `NotFound` like a missing ticket. Returns the new article's id.
+pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
+    let now = app.now_ms();
+    let r = super::reply::reply_checked(app, number, &actor.id, text, |tx, t| {
+        let g = crate::audit::access::grants(tx, actor)?;
+        if !g.can(queues::of_ticket(t), QueuePerm::Reply) {
+            return Err(no_ticket(number));
         }
-        Ok(())
-    })
+        crate::audit::append(
+            tx,
+            now,
+            crate::audit::Event {
+                actor: actor.id.clone(),
+                role: g.role_label(),
+                client: actor.client.clone(),
+                action: "ticket.reply".into(),
+                object: format!("ticket:{number}"),
+                outcome: crate::audit::Outcome::Ok,
+                detail: format!(
+                    "{} characters to {}",
+                    text.chars().count(),
+                    t.customer.address
+                ),
+            },
+        )
+        .map(|_| ())
+    });
+    match r {
+        // Refused (or absent): the reply was rolled back with its transaction; record the
+        // refusal through the access check, which answers the same NotFound.
+        Err(e) if e.kind == crate::error::ErrorKind::NotFound => guard(
+            app,
+            actor,
+            Need::Ticket(number, QueuePerm::Reply),
+            "ticket.reply",
+            &format!("ticket:{number}"),
+            |_, _| Err(e),
+        ),
+        other => other,
+    }
 }

@@ -27,7 +27,7 @@ use schema::{CHANGELOG, LOG_STATE};
 
 /// Schema version this build writes. [`Store::open`] migrates older stores up to it and
 /// refuses newer ones.
-pub const SCHEMA_VERSION: u64 = 1;
+pub const SCHEMA_VERSION: u64 = 2;
 const META_SCHEMA: &[u8] = b"schema_version";
 
 impl From<redb::Error> for Error {
@@ -494,8 +494,13 @@ mod migrations {
     /// transaction that records the new version. Version 1 is the first schema, so no step
     /// exists yet; a future `SCHEMA_VERSION = 2` adds `if from == 1 { … }` here (redb's
     /// advice: copy into a new table rather than reinterpret an old one).
-    pub(super) fn step(from: u64, _tx: &mut WriteTx) -> Result<()> {
+    pub(super) fn step(from: u64, tx: &mut WriteTx) -> Result<()> {
         tracing::info!("migrating store schema {from} -> {}", from + 1);
+        // Schema 2: records in named MessagePack (fields can be added with defaults from
+        // now on), users hold role names, tickets belong to a queue. See `crate::upgrade`.
+        if from == 1 {
+            crate::upgrade::from_schema_1(tx)?;
+        }
         Ok(())
     }
 }

@@ -27,6 +27,13 @@ pub enum Table {
     Outbound,
     /// `due time ms (u64 BE) ++ item id (u64 BE) → ()`: the queue's timer index.
     OutboundDue,
+    // access (ids 20–29)
+    /// `role name → RoleDef`: named sets of permissions.
+    Roles,
+    /// `queue id → Queue`: functions (e.g. "hr") that tickets belong to.
+    Queues,
+    /// `seq (u64 BE) → AuditRecord`: the append-only, hash-chained audit log.
+    Audit,
     // gdpr
     /// `lower-case contact address ++ 0 ++ consent id (u64 BE) → Consent` (GDPR Art. 7).
     Consents,
@@ -52,7 +59,7 @@ pub enum Table {
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 18] = [
+    pub const ALL: [Table; 21] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -74,6 +81,10 @@ impl Table {
         Table::ImapState,
         Table::Quarantine,
         Table::QuarantineRaw,
+        // access
+        Table::Roles,
+        Table::Queues,
+        Table::Audit,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -100,6 +111,10 @@ impl Table {
             Table::ImapState => 12,
             Table::Quarantine => 13,
             Table::QuarantineRaw => 14,
+            // access
+            Table::Roles => 20,
+            Table::Queues => 21,
+            Table::Audit => 22,
         }
     }
 
@@ -131,6 +146,10 @@ impl Table {
             Table::ImapState => "imap_state",
             Table::Quarantine => "quarantine",
             Table::QuarantineRaw => "quarantine_raw",
+            // access
+            Table::Roles => "roles",
+            Table::Queues => "queues",
+            Table::Audit => "audit",
         }
     }
 

@@ -1,5 +1,7 @@
 //! `/api/v1`: JSON for programs. Authenticated by the session cookie for now (read-only, so
-//! no CSRF token is needed); errors are `{"error": message, "kind": kind}`.
+//! no CSRF token is needed); errors are `{"error": message, "kind": kind}`. Every answer
+//! comes from the same audited domain functions as the pages: a ticket the caller may not
+//! read answers exactly like one that does not exist.
 
 use std::sync::Arc;
 
@@ -10,6 +12,7 @@ use super::blocking;
 use super::http::{self, Req, Resp};
 use super::pages::{log_error, status_of};
 use crate::app::App;
+use crate::audit::access::Actor;
 use crate::error::{Error, ErrorKind};
 use crate::helpdesk::tickets::{self, StatusFilter};
 
@@ -43,9 +46,9 @@ fn simple(status: StatusCode, kind: &str, message: &str) -> Resp {
 
 /// Dispatches `/api/v1/{rest}`.
 pub async fn route(app: &Arc<App>, req: &Req, rest: &[&str]) -> Resp {
-    if req.session.is_none() {
+    let Some(actor) = req.actor() else {
         return simple(StatusCode::UNAUTHORIZED, "unauthorized", "sign in first");
-    }
+    };
     if req.method != Method::GET && req.method != Method::HEAD {
         let mut r = simple(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -59,16 +62,16 @@ pub async fn route(app: &Arc<App>, req: &Req, rest: &[&str]) -> Resp {
         return r;
     }
     match rest {
-        ["tickets"] => list(app, req).await,
+        ["tickets"] => list(app, req, actor).await,
         ["tickets", n] if n.bytes().all(|b| b.is_ascii_digit()) => match n.parse::<u64>() {
-            Ok(number) => show(app, req, number).await,
+            Ok(number) => show(app, req, actor, number).await,
             Err(_) => simple(StatusCode::NOT_FOUND, "not_found", "no such ticket"),
         },
         _ => simple(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
     }
 }
 
-async fn list(app: &Arc<App>, req: &Req) -> Resp {
+async fn list(app: &Arc<App>, req: &Req, actor: Actor) -> Resp {
     let filter = match req.q("status") {
         None | Some("all") => StatusFilter::All,
         Some("open") => StatusFilter::Open,
@@ -92,14 +95,14 @@ async fn list(app: &Arc<App>, req: &Req) -> Resp {
             );
         }
     };
-    match blocking(app, move |a| tickets::list(a, filter, limit)).await {
+    match blocking(app, move |a| tickets::list(a, &actor, filter, limit)).await {
         Ok(list) => http::json(StatusCode::OK, &json!(list)),
         Err(e) => error(req, &e),
     }
 }
 
-async fn show(app: &Arc<App>, req: &Req, n: u64) -> Resp {
-    match blocking(app, move |a| tickets::show(a, n)).await {
+async fn show(app: &Arc<App>, req: &Req, actor: Actor, n: u64) -> Resp {
+    match blocking(app, move |a| tickets::show(a, &actor, n)).await {
         Ok(v) => match serde_json::to_value(&v) {
             Ok(v) => http::json(StatusCode::OK, &v),
             Err(e) => error(req, &Error::internal(e)),

@@ -38,6 +38,11 @@ pub struct Req {
     pub lang: Lang,
     /// The signed-in session: (id, session).
     pub session: Option<(String, Session)>,
+    /// access: the client's IP address (the TCP peer), recorded in audit events.
+    pub peer: std::net::IpAddr,
+    /// access: what the signed-in user may do now (for navigation only; every access is
+    /// checked again by the domain function).
+    pub grants: Option<crate::auth::roles::Grants>,
 }
 
 impl Req {
@@ -60,6 +65,24 @@ impl Req {
     /// A header as text.
     pub fn header(&self, name: HeaderName) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// access: the acting user for domain calls, if signed in.
+    pub fn actor(&self) -> Option<crate::audit::access::Actor> {
+        self.session
+            .as_ref()
+            .map(|(_, s)| crate::audit::access::Actor::user(&s.user, self.peer.to_string()))
+    }
+    /// access: whether the signed-in user holds admin area `a` (navigation only).
+    pub fn has_area(&self, a: crate::auth::roles::Area) -> bool {
+        self.grants.as_ref().is_some_and(|g| g.has_area(a))
+    }
+    /// access: whether the signed-in user may open the queue admin page (`mail` area, or
+    /// `manage` on some queue; navigation only).
+    pub fn may_manage_queues(&self) -> bool {
+        self.grants.as_ref().is_some_and(|g| {
+            g.has_area(crate::auth::roles::Area::Mail)
+                || g.any_queue(crate::auth::roles::QueuePerm::Manage)
+        })
     }
     /// The path and query, with `lang` set to `l` (for the language switcher).
     pub fn url_with_lang(&self, l: Lang) -> String {
@@ -200,10 +223,18 @@ pub fn csrf_ok(expected: &str, submitted: Option<&str>) -> bool {
 /// `Sec-Fetch-Site` (if sent) must be `same-origin` or `none`, and `Origin` (if sent) must be
 /// this host over https. Requests without either header (curl, old browsers) pass; the CSRF
 /// token is the real check.
+///
+/// `Origin: null` passes only together with `Sec-Fetch-Site: same-origin`: our pages set
+/// `Referrer-Policy: no-referrer`, and for that policy the Fetch standard (§ "append a
+/// request `Origin` header") makes browsers send `Origin: null` on every POST, also on our
+/// own forms (found with headless Chromium). `Sec-Fetch-Site` is a forbidden header name
+/// that pages cannot set, and a cross-site or sandboxed sender gets `cross-site` there.
 pub fn same_origin(headers: &HeaderMap, host: Option<&str>) -> bool {
+    let mut fetch_same_origin = false;
     if let Some(site) = headers.get("sec-fetch-site") {
         match site.to_str() {
-            Ok("same-origin") | Ok("none") => {}
+            Ok("same-origin") => fetch_same_origin = true,
+            Ok("none") => {}
             _ => return false,
         }
     }
@@ -211,6 +242,9 @@ pub fn same_origin(headers: &HeaderMap, host: Option<&str>) -> bool {
         let Ok(origin) = origin.to_str() else {
             return false;
         };
+        if origin == "null" && fetch_same_origin {
+            return true;
+        }
         let Some(host) = host else { return false };
         let Some(authority) = origin.strip_prefix("https://") else {
             return false;
@@ -386,7 +420,13 @@ mod tests {
         );
         assert!(!same_origin(&h, Some("desk.example:8443")));
         h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        // Origin null (Referrer-Policy no-referrer) with Sec-Fetch-Site same-origin: our form.
+        assert!(same_origin(&h, Some("desk.example:8443")));
+        h.remove("sec-fetch-site");
         assert!(!same_origin(&h, Some("desk.example:8443")));
+        h.insert("sec-fetch-site", HeaderValue::from_static("none"));
+        assert!(!same_origin(&h, Some("desk.example:8443")));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         h.remove(header::ORIGIN);
         h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
         assert!(!same_origin(&h, Some("desk.example:8443")));

@@ -147,7 +147,18 @@ async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> 
         form: Vec::new(),
         lang,
         session,
+        // access
+        peer: peer.ip(),
+        grants: None,
     };
+    if let Some((_, s)) = &req.session {
+        let who = crate::audit::access::Actor::user(&s.user, peer.ip().to_string());
+        req.grants = blocking(&app, move |a| {
+            a.store.read(|r| crate::audit::access::grants(r, &who))
+        })
+        .await
+        .ok();
+    }
 
     let mut resp = match read_form(&mut req, body).await {
         Ok(()) => routes::route(&app, &req, &parts.uri).await,

@@ -11,11 +11,16 @@ use super::i18n::{Key, t};
 use super::pages::{self, setup::SetupForm, ticket::TicketPage};
 use super::{api, assets, blocking, method_not_allowed};
 use crate::app::App;
+use crate::auth::roles::Area;
 use crate::auth::session::{Session, random_token, tokens_equal};
 use crate::error::{Error, ErrorKind};
+use crate::helpdesk::TicketStatus;
 use crate::helpdesk::settings::{self, Relay, RelayTls, SetupInput};
 use crate::helpdesk::tickets::{self, StatusFilter};
-use crate::helpdesk::{TicketStatus, reply};
+
+// access: handlers of the admin, audit, queue-move and raw-download routes.
+mod access;
+use access as admin;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -70,6 +75,19 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
             quarantine_dismiss(app, req, uri, id).await
         }
         ["admin", "imap"] => method_not_allowed("GET, HEAD, POST"),
+        // access
+        ["tickets", n, "queue"] if post => admin::ticket_move(app, req, uri, n).await,
+        ["tickets", n, "articles", id, "raw"] if get => admin::raw_message(app, req, n, id).await,
+        ["admin", "users"] if get => admin::users_get(app, req).await,
+        ["admin", "users"] if post => admin::users_post(app, req, uri).await,
+        ["admin", "users", action] if post => admin::user_action(app, req, uri, action).await,
+        ["admin", "roles"] if get => admin::roles_get(app, req).await,
+        ["admin", "roles"] if post => admin::roles_post(app, req, uri).await,
+        ["admin", "roles", "delete"] if post => admin::role_delete(app, req, uri).await,
+        ["admin", "queues"] if get => admin::queues_get(app, req).await,
+        ["admin", "queues"] if post => admin::queues_post(app, req, uri).await,
+        ["audit"] if get => admin::audit_get(app, req).await,
+        ["audit", "export"] if get => admin::audit_export(app, req).await,
         ["api", "v1", rest @ ..] => api::route(app, req, rest).await,
         // backup
         ["admin", "backup"] if get => backup_page(app, req).await,
@@ -82,6 +100,13 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["logout"] | ["tickets", _, "reply"] | ["tickets", _, "status"] => {
             method_not_allowed("POST")
         }
+        // access: wrong methods on existing routes answer 405 only to those who may see
+        // them; everyone else gets the same 404 as for anything that does not exist.
+        ["admin", "users"] | ["admin", "roles"] if req.has_area(Area::Users) => {
+            method_not_allowed("GET, HEAD, POST")
+        }
+        ["admin", "queues"] if req.may_manage_queues() => method_not_allowed("GET, HEAD, POST"),
+        ["audit"] if req.has_area(Area::Audit) => method_not_allowed("GET, HEAD"),
         _ => pages::not_found(req),
     }
 }
@@ -142,7 +167,11 @@ fn parse_number(s: &str) -> Option<u64> {
 
 async fn root(app: &Arc<App>, req: &Req) -> Resp {
     if req.session.is_some() {
-        return http::redirect("/tickets");
+        // access: an auditor (no queue to read, but the audit log) starts at the log.
+        let auditor_only = req.grants.as_ref().is_some_and(|g| {
+            !g.any_queue(crate::auth::roles::QueuePerm::Read) && g.has_area(Area::Audit)
+        });
+        return http::redirect(if auditor_only { "/audit" } else { "/tickets" });
     }
     match blocking(app, settings::is_set_up).await {
         Ok(true) => http::redirect("/login"),
@@ -152,12 +181,7 @@ async fn root(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn metrics(app: &Arc<App>, req: &Req) -> Resp {
-    let counts = blocking(app, |a| {
-        let all = tickets::list(a, StatusFilter::All, usize::MAX)?;
-        let open = all.iter().filter(|t| t.status == "open").count();
-        Ok((all.len(), open))
-    })
-    .await;
+    let counts = blocking(app, tickets::counts).await;
     // mail in: IMAP fetch and quarantine gauges
     let mail_in = blocking(app, crate::mail::inbound::imap::metrics_text)
         .await
@@ -319,7 +343,14 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         },
         Err(e) => return rerender(&e.message),
     };
-    match blocking(app, move |a| settings::run_setup_with(a, input, out_setup)).await {
+    let admin_email = form.admin_email.trim().to_lowercase();
+    let peer = req.peer.to_string();
+    let setup = blocking(app, move |a| {
+        settings::run_setup_with(a, input, out_setup)?;
+        // access: the setup is recorded (its own transaction, right after the setup's).
+        admin::record_setup(a, &admin_email, "admin", &peer)
+    });
+    match setup.await {
         Ok(()) => {
             if let Ok(mut t) = app.setup_token.lock() {
                 *t = None;
@@ -379,7 +410,15 @@ async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         return login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg));
     }
     let who = email.clone();
-    match blocking(app, move |a| crate::auth::authenticate(a, &who, &password)).await {
+    let peer = req.peer.to_string();
+    let result = blocking(app, move |a| {
+        // access: every sign-in attempt is an audit event (same store, own transaction).
+        let r = crate::auth::authenticate(a, &who, &password);
+        admin::record_login(a, &who, &peer, &r)?;
+        r
+    })
+    .await;
+    match result {
         Ok(user) => {
             if let Some((old, _)) = &req.session {
                 app.sessions.remove(old);
@@ -416,15 +455,19 @@ fn logout(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 // ---- tickets ----------------------------------------------------------------------------
 
 async fn tickets_list(app: &Arc<App>, req: &Req) -> Resp {
-    if session_of(req).is_none() {
+    let Some(actor) = req.actor() else {
         return to_login(req);
-    }
+    };
     let (filter, name) = match req.q("status") {
         Some("open") => (StatusFilter::Open, "open"),
         Some("closed") => (StatusFilter::Closed, "closed"),
         _ => (StatusFilter::All, "all"),
     };
-    match blocking(app, move |a| tickets::list(a, filter, LIST_LIMIT + 1)).await {
+    match blocking(app, move |a| {
+        tickets::list(a, &actor, filter, LIST_LIMIT + 1)
+    })
+    .await
+    {
         Ok(mut list) => {
             let truncated = list.len() > LIST_LIMIT;
             list.truncate(LIST_LIMIT);
@@ -447,16 +490,20 @@ async fn render_ticket(
     reply_text: &str,
     error: Option<&str>,
 ) -> Resp {
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
     // mail rules: `?images=ARTICLE` shows that article's remote images
     let images_for = req.q("images").and_then(parse_number);
     let loaded = blocking(app, move |a| {
-        let (ticket, articles) = tickets::load_full(a, n)?;
+        let (ticket, articles) = tickets::load_full(a, &actor, n)?;
         let (bodies, extras) = pages::ticket::bodies_and_extras(a, n, &articles, images_for)?;
-        Ok((ticket, articles, bodies, extras))
+        let movable = admin::move_targets(a, &actor, &ticket)?;
+        Ok((ticket, articles, bodies, extras, movable))
     })
     .await;
     match loaded {
-        Ok((ticket, articles, bodies, extras)) => {
+        Ok((ticket, articles, bodies, extras, movable)) => {
             let page = pages::ticket::render(
                 req,
                 &TicketPage {
@@ -467,6 +514,7 @@ async fn render_ticket(
                     reply_text,
                     error,
                     extras: &extras,
+                    move_queues: &movable,
                 },
             );
             let mut resp = http::html(status, page);
@@ -503,9 +551,11 @@ async fn ticket_reply(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
         return pages::not_found(req);
     };
     let text = req.fs("text");
-    let author = session.user.clone();
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
     let body = text.clone();
-    match blocking(app, move |a| reply::reply(a, n, &author, &body)).await {
+    match blocking(app, move |a| tickets::reply(a, &actor, n, &body)).await {
         Ok(id) => http::redirect(&format!("/tickets/{n}#article-{id}")),
         Err(e) if e.kind == ErrorKind::Invalid => {
             render_ticket(
@@ -541,23 +591,26 @@ async fn ticket_status(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
         }
     };
     tracing::info!(user = %session.user, ticket = n, status = status.as_str(), "ticket status changed");
-    match blocking(app, move |a| tickets::set_status(a, n, status)).await {
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
+    match blocking(app, move |a| tickets::set_status(a, &actor, n, status)).await {
         Ok(()) => http::redirect(&format!("/tickets/{n}")),
         Err(e) => pages::error_page(req, &e),
     }
 }
 
 async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Resp {
-    if session_of(req).is_none() {
+    let Some(actor) = req.actor() else {
         return to_login(req);
-    }
+    };
     let (Some(n), Some(id), Some(i)) = (parse_number(n), parse_number(id), parse_number(i)) else {
         return pages::not_found(req);
     };
     let Ok(index) = usize::try_from(i) else {
         return pages::not_found(req);
     };
-    match blocking(app, move |a| tickets::attachment(a, n, id, index)).await {
+    match blocking(app, move |a| tickets::attachment(a, &actor, n, id, index)).await {
         Ok((att, data)) => {
             let mut r = http::response(
                 StatusCode::OK,
@@ -584,26 +637,18 @@ async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Re
 
 // ---- outbound: the admin's mail delivery page ---------------------------------------------
 
-/// The signed-in session if its user is an administrator; else the answer to give
-/// (sign-in redirect, or 403).
-async fn require_admin<'a>(app: &Arc<App>, req: &'a Req) -> Result<&'a Session, Resp> {
+/// The signed-in session if its user's roles grant admin area `area` (resolved from the
+/// store on this request, so a role change applies at once); else the answer to give: the
+/// sign-in redirect, or exactly the not-found page (issue 4: routes one may not use answer
+/// as if they did not exist).
+fn require_area(req: &Req, area: crate::auth::roles::Area) -> Result<&Session, Resp> {
     let Some(session) = session_of(req) else {
         return Err(to_login(req));
     };
-    let who = session.user.clone();
-    match blocking(app, move |a| {
-        a.store.read(|r| crate::auth::find_user(r, &who))
-    })
-    .await
-    {
-        Ok(Some(u)) if u.role == crate::auth::Role::Admin && !u.disabled => Ok(session),
-        Ok(_) => Err(pages::message_page(
-            req,
-            StatusCode::FORBIDDEN,
-            t(req.lang, Key::ForbiddenTitle),
-            t(req.lang, Key::ForbiddenText),
-        )),
-        Err(e) => Err(pages::error_page(req, &e)),
+    if req.has_area(area) {
+        Ok(session)
+    } else {
+        Err(pages::not_found(req))
     }
 }
 
@@ -613,7 +658,7 @@ async fn mail_delivery_page(
     status: Option<StatusCode>,
     error: Option<&str>,
 ) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -659,7 +704,7 @@ async fn mail_delivery_page(
 }
 
 async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -691,7 +736,7 @@ async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -717,7 +762,7 @@ async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn mail_delivery_queue(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -824,16 +869,9 @@ async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 
 // ---- backup (admin) ---------------------------------------------------------------------
 
-/// Whether the signed-in user is an enabled admin (checked on every request, so a role
-/// change applies at once).
-async fn backup_is_admin(app: &Arc<App>, session: &Session) -> Result<bool, Error> {
-    let user = session.user.clone();
-    blocking(app, move |a| {
-        Ok(a.store
-            .read(|r| crate::auth::find_user(r, &user))?
-            .is_some_and(|u| u.role == crate::auth::Role::Admin && !u.disabled))
-    })
-    .await
+/// Whether the signed-in user's roles grant the backups area (resolved on this request).
+async fn backup_is_admin(_app: &Arc<App>, req: &Req) -> Result<bool, Error> {
+    Ok(req.has_area(crate::auth::roles::Area::Backups))
 }
 
 async fn backup_view(app: &Arc<App>) -> Result<pages::backup::BackupView, Error> {
@@ -882,7 +920,7 @@ async fn backup_page(app: &Arc<App>, req: &Req) -> Resp {
     let Some(session) = session_of(req) else {
         return to_login(req);
     };
-    match backup_is_admin(app, session).await {
+    match backup_is_admin(app, req).await {
         Ok(true) => backup_render(app, req, session, StatusCode::OK, None, None).await,
         Ok(false) => pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText))),
         Err(e) => pages::error_page(req, &e),
@@ -896,7 +934,7 @@ async fn backup_save(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     if !post_allowed(req, uri, &session.csrf) {
         return pages::csrf_failed(req);
     }
-    match backup_is_admin(app, session).await {
+    match backup_is_admin(app, req).await {
         Ok(true) => {}
         Ok(false) => {
             return pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText)));
@@ -1024,7 +1062,7 @@ async fn render_imap(
 }
 
 async fn imap_page(app: &Arc<App>, req: &Req) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1032,7 +1070,7 @@ async fn imap_page(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1080,7 +1118,7 @@ async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1109,7 +1147,7 @@ async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &st
 }
 
 async fn quarantine_raw(app: &Arc<App>, req: &Req, id: &str) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1145,7 +1183,7 @@ async fn quarantine_raw(app: &Arc<App>, req: &Req, id: &str) -> Resp {
 }
 
 async fn quarantine_dismiss(app: &Arc<App>, req: &Req, uri: &Uri, id: &str) -> Resp {
-    let session = match require_admin(app, req).await {
+    let session = match require_area(req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };

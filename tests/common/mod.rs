@@ -257,6 +257,53 @@ pub fn write_file(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
     p
 }
 
+// access: HTTPS client pinned to the server's certificate.
+pub mod https;
+
+/// access: delivers `raw` to `rcpt` over plain SMTP to trygg on `port` (a minimal
+/// client: EHLO, MAIL, RCPT, DATA with dot-stuffing); returns the final reply code.
+pub fn smtp_deliver(port: u16, from: &str, rcpt: &str, raw: &str) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("smtp connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut r = BufReader::new(s.try_clone().unwrap());
+    let mut w = s;
+    let mut reply = || -> u16 {
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            if line.len() < 4 || line.as_bytes()[3] != b'-' {
+                return line.get(..3).and_then(|c| c.parse().ok()).unwrap_or(0);
+            }
+        }
+    };
+    assert_eq!(reply(), 220);
+    let mut cmd = |c: String| {
+        w.write_all(c.as_bytes()).unwrap();
+    };
+    cmd("EHLO client.example.org\r\n".into());
+    assert_eq!(reply(), 250);
+    cmd(format!("MAIL FROM:<{from}>\r\n"));
+    assert_eq!(reply(), 250);
+    cmd(format!("RCPT TO:<{rcpt}>\r\n"));
+    assert_eq!(reply(), 250);
+    cmd("DATA\r\n".into());
+    assert_eq!(reply(), 354);
+    let mut data = String::new();
+    for line in raw.replace("\r\n", "\n").split('\n') {
+        if line.starts_with('.') {
+            data.push('.');
+        }
+        data.push_str(line);
+        data.push_str("\r\n");
+    }
+    data.push_str(".\r\n");
+    cmd(data);
+    let code = reply();
+    cmd("QUIT\r\n".into());
+    code
+}
+
 // mail rules
 /// `trygg mail-rules set ARGS` on `data` (through the server when one runs); the JSON result.
 pub fn mail_rules_set(data: &Path, args: &[&str]) -> serde_json::Value {

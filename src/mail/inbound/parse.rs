@@ -62,6 +62,7 @@ pub struct ParsedAttachment {
 
 /// Anomalies noticed while parsing; none of them stops parsing.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct ParseFlags {
     /// The parser failed, panicked, or found no usable header: keep the raw bytes.
     pub malformed: bool,

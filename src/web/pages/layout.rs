@@ -2,6 +2,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
+use crate::auth::roles::Area;
 use crate::web::assets;
 use crate::web::http::Req;
 use crate::web::i18n::{Key, Lang, t};
@@ -39,6 +40,21 @@ pub fn page(req: &Req, title: &str, main: Markup) -> Markup {
                                 // outbound: admin page (non-admins get 403 there)
                                 a href="/admin/mail" aria-current=[req.path.starts_with("/admin/mail").then_some("page")] {
                                     (t(l, Key::MailDeliveryTitle))
+                                }
+                                // access
+                                @if req.has_area(Area::Users) {
+                                    a href="/admin/users" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
+                                        (t(l, Key::AdminUsers))
+                                    }
+                                } @else if req.may_manage_queues() {
+                                    a href="/admin/queues" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
+                                        (t(l, Key::AdminQueues))
+                                    }
+                                }
+                                @if req.has_area(Area::Audit) {
+                                    a href="/audit" aria-current=[(req.path == "/audit").then_some("page")] {
+                                        (t(l, Key::AuditLog))
+                                    }
                                 }
                             }
                             div.account {

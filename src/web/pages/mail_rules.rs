@@ -7,7 +7,6 @@ use maud::html;
 
 use super::layout;
 use crate::app::App;
-use crate::auth::{self, Role};
 use crate::error::{Error, Result};
 use crate::helpdesk::autoreply::{self, LANGUAGES, MailRules, Template};
 use crate::web::http::{self, Req, Resp};
@@ -15,12 +14,15 @@ use crate::web::i18n::{Key, t};
 
 /// Whether `user` is an enabled administrator. Errors: `Forbidden` otherwise.
 pub fn require_admin(app: &App, user: &str) -> Result<()> {
-    let u = app.store.read(|r| auth::find_user(r, user))?;
-    match u {
-        Some(u) if u.role == Role::Admin && !u.disabled => Ok(()),
-        _ => Err(Error::forbidden(
-            "only administrators may change mail rules",
-        )),
+    let actor = crate::audit::access::Actor::user(user, "");
+    let g = app
+        .store
+        .read(|r| crate::audit::access::grants(r, &actor))?;
+    if g.has_area(crate::auth::roles::Area::Mail) {
+        Ok(())
+    } else {
+        // As if the page did not exist (issue 4).
+        Err(Error::not_found("no such page"))
     }
 }
 

@@ -12,6 +12,11 @@ pub mod ticket;
 pub mod tickets;
 // mail in: IMAP admin page
 pub mod imap;
+// access
+pub mod admin_queues;
+pub mod admin_roles;
+pub mod admin_users;
+pub mod audit;
 
 use hyper::StatusCode;
 use maud::{Markup, html};

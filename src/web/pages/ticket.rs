@@ -108,6 +108,8 @@ pub struct TicketPage<'a> {
     pub error: Option<&'a str>,
     /// Mail-rule facts (links, remote images, mailboxes).
     pub extras: &'a MailExtras,
+    /// access: `(id, name)` of queues the ticket may be moved to (empty: no move form).
+    pub move_queues: &'a [(String, String)],
 }
 
 /// Renders the ticket page.
@@ -188,6 +190,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                             }
                         }
                     }
+                    (queue_box(req, tk, p))
                 }
             }
         }
@@ -376,6 +379,30 @@ fn delivery(req: &Req, d: &Delivery) -> Markup {
             span.delivery-state { (label) }
             @if let Some(d) = detail.filter(|d| !d.is_empty()) {
                 " — " span.delivery-detail { (d) }
+            }
+        }
+    }
+}
+
+// access: the ticket's queue and the form to move it.
+fn queue_box(req: &Req, tk: &Ticket, p: &TicketPage<'_>) -> Markup {
+    let l = req.lang;
+    let current = crate::helpdesk::queues::of_ticket(tk);
+    html! {
+        dl.facts {
+            dt { (t(l, Key::Queue)) }
+            dd.queue { (current) }
+        }
+        @if p.move_queues.iter().any(|(id, _)| id != current) {
+            form method="post" action={ "/tickets/" (tk.number) "/queue" } {
+                input type="hidden" name="csrf" value=(p.csrf);
+                label for="move-queue" { (t(l, Key::MoveToQueue)) }
+                select #move-queue name="queue" {
+                    @for (id, name) in p.move_queues {
+                        option value=(id) selected[id == current] { (name) }
+                    }
+                }
+                button.secondary.wide type="submit" { (t(l, Key::Move)) }
             }
         }
     }

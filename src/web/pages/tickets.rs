@@ -50,6 +50,7 @@ pub fn render(req: &Req, filter: &str, tickets: &[TicketSummary], truncated: boo
                             th scope="col" { (t(l, Key::Subject)) }
                             th scope="col" { (t(l, Key::Customer)) }
                             th scope="col" { (t(l, Key::Status)) }
+                            th scope="col" { (t(l, Key::Queue)) }
                             th.count scope="col" { (t(l, Key::Messages)) }
                             th.when scope="col" { (t(l, Key::Updated)) }
                         }
@@ -69,6 +70,7 @@ pub fn render(req: &Req, filter: &str, tickets: &[TicketSummary], truncated: boo
                                     }
                                 }
                                 td { (status_badge(l, tk.status)) }
+                                td.queue { (tk.queue) }
                                 td.count { (tk.articles) }
                                 td.when { (time_rfc3339(&tk.updated)) }
                             }

@@ -1,0 +1,247 @@
+//! Administration of users, roles and queues: the domain functions behind the admin pages
+//! (and any future API/CLI). Each runs through the access check with its admin area
+//! (`users` for users and roles, `mail` — or `manage` on the queue — for queues) and is audited in its transaction.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::roles::{self, Area, QueuePerm, RoleDef};
+use super::{User, password};
+use crate::app::App;
+use crate::audit::access::{Actor, Need, guard};
+use crate::error::{Error, Result};
+use crate::helpdesk::queues::{self, Queue};
+use crate::helpdesk::settings::normalise_address;
+
+/// Every user (audited as `user.list`: staff names and addresses).
+pub fn users(app: &App, actor: &Actor) -> Result<Vec<User>> {
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "user.list",
+        "users",
+        |tx, _| {
+            let u = super::list_users(tx)?;
+            let n = u.len();
+            Ok((u, format!("{n} shown")))
+        },
+    )
+}
+
+/// Every role and every queue (for the role editor; audited as `role.list`).
+pub fn roles_and_queues(app: &App, actor: &Actor) -> Result<(Vec<RoleDef>, Vec<Queue>)> {
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "role.list",
+        "roles",
+        |tx, _| Ok(((roles::list(tx)?, queues::list(tx)?), String::new())),
+    )
+}
+
+/// The queues the actor may manage: every queue with the `mail` area, else those its
+/// roles grant `manage` on (audited as `queue.list`). Errors: `NotFound` with neither.
+pub fn queue_list(app: &App, actor: &Actor) -> Result<Vec<Queue>> {
+    guard(
+        app,
+        actor,
+        Need::AreaOrAnyQueue(Area::Mail, QueuePerm::Manage),
+        "queue.list",
+        "queues",
+        |tx, ok| {
+            let all = queues::list(tx)?;
+            let mine: Vec<Queue> = if ok.grants.has_area(Area::Mail) {
+                all
+            } else {
+                all.into_iter()
+                    .filter(|q| ok.grants.can(&q.id, QueuePerm::Manage))
+                    .collect()
+            };
+            let n = mine.len();
+            Ok((mine, format!("{n} shown")))
+        },
+    )
+}
+
+/// Creates a user with `role_names`. Errors: `Invalid` (address, password policy, unknown
+/// role), `Conflict` (address taken), `NotFound` without the `users` area.
+pub fn create_user(
+    app: &App,
+    actor: &Actor,
+    email: &str,
+    name: &str,
+    pw: &str,
+    role_names: &[String],
+) -> Result<()> {
+    let email = normalise_address("e-mail", email)?;
+    let name = name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(Error::invalid("name: give 1 to 200 characters"));
+    }
+    password::check_policy(pw)?;
+    let hash = password::hash(pw)?;
+    let now = app.now_ms();
+    let object = format!("user:{email}");
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "user.create",
+        &object,
+        |tx, _| {
+            super::create_user_with_roles(tx, &email, &name, &hash, role_names, now)?;
+            Ok(((), format!("roles {}", role_names.join("+"))))
+        },
+    )
+}
+
+/// Replaces the roles of `email`. Errors: `NotFound`, `Invalid` for an unknown role.
+pub fn set_roles(app: &App, actor: &Actor, email: &str, role_names: &[String]) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "user.roles",
+        &format!("user:{email}"),
+        |tx, _| {
+            let old = super::find_user(tx, &email)?
+                .ok_or_else(|| Error::not_found("no such user"))?
+                .roles;
+            // An admin must not take user administration away from themselves.
+            if email == actor.id && !roles::Grants::resolve(tx, role_names)?.has_area(Area::Users) {
+                return Err(Error::invalid(
+                    "you cannot remove user administration from your own account",
+                ));
+            }
+            super::set_roles(tx, &email, role_names)?;
+            Ok(((), format!("{} -> {}", old.join("+"), role_names.join("+"))))
+        },
+    )
+}
+
+/// Disables (and signs out at once) or enables `email`. Errors: `NotFound`; `Invalid`
+/// when disabling oneself (an admin must not lock themselves out).
+pub fn set_disabled(app: &App, actor: &Actor, email: &str, disabled: bool) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    if disabled && email == actor.id {
+        return Err(Error::invalid("you cannot disable your own account"));
+    }
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        if disabled {
+            "user.disable"
+        } else {
+            "user.enable"
+        },
+        &format!("user:{email}"),
+        |tx, _| {
+            super::set_disabled(tx, &email, disabled)?;
+            Ok(((), String::new()))
+        },
+    )?;
+    if disabled {
+        // After the commit: a request racing with this sees the user disabled in the store.
+        app.sessions.remove_user(&email);
+    }
+    Ok(())
+}
+
+/// What a role form carries (the fields of [`RoleDef`] an admin sets).
+#[derive(Debug, Clone, Default)]
+pub struct RoleInput {
+    pub name: String,
+    pub description: String,
+    pub all_queues: BTreeSet<QueuePerm>,
+    pub queues: BTreeMap<String, BTreeSet<QueuePerm>>,
+    pub areas: BTreeSet<Area>,
+}
+
+/// Creates or replaces a role. Errors: `Invalid` (name, unknown queue).
+pub fn save_role(app: &App, actor: &Actor, input: RoleInput) -> Result<()> {
+    let name = input.name.trim().to_lowercase();
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "role.save",
+        &format!("role:{name}"),
+        |tx, _| {
+            let def = RoleDef {
+                name: name.clone(),
+                description: input.description.trim().to_string(),
+                all_queues: input.all_queues,
+                queues: input.queues,
+                areas: input.areas,
+                builtin: false,
+            };
+            let detail = format!(
+                "all queues [{}], areas [{}], queues [{}]",
+                def.all_queues
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                def.areas
+                    .iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
+                def.queues
+                    .iter()
+                    .map(|(q, p)| format!(
+                        "{q}:{}",
+                        p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("/")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            roles::save(tx, def)?;
+            Ok(((), detail))
+        },
+    )
+}
+
+/// Deletes a role. Errors: `NotFound`, `Conflict` (built-in or still held).
+pub fn delete_role(app: &App, actor: &Actor, name: &str) -> Result<()> {
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "role.delete",
+        &format!("role:{name}"),
+        |tx, _| {
+            roles::delete(tx, name)?;
+            Ok(((), String::new()))
+        },
+    )
+}
+
+/// Creates (`mail` area) or updates (`mail` area or `manage` on it) a queue. Errors:
+/// `Invalid`; `NotFound` without permission.
+pub fn save_queue(app: &App, actor: &Actor, q: Queue) -> Result<()> {
+    let id = q.id.trim().to_lowercase();
+    guard(
+        app,
+        actor,
+        // New queues need the `mail` area; an existing queue may also be changed by its
+        // managers (`manage` on it).
+        Need::AreaOrQueue(Area::Mail, id.clone(), QueuePerm::Manage),
+        "queue.save",
+        &format!("queue:{id}"),
+        |tx, _| {
+            let detail = format!("{} [{}]", q.name.trim(), q.mailboxes.join(","));
+            queues::save(
+                tx,
+                Queue {
+                    id: id.clone(),
+                    ..q
+                },
+            )?;
+            Ok(((), detail))
+        },
+    )
+}

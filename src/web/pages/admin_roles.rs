@@ -1,0 +1,131 @@
+//! Admin page: roles (named sets of permissions per queue and admin areas).
+
+use maud::{Markup, html};
+
+use super::layout;
+use crate::auth::roles::{Area, QueuePerm, RoleDef};
+use crate::helpdesk::queues::Queue;
+use crate::web::http::Req;
+use crate::web::i18n::{Key, t};
+
+/// Links between the admin pages the user may open.
+pub fn admin_nav(req: &Req) -> Markup {
+    let l = req.lang;
+    html! {
+        nav.tabs {
+            @if req.has_area(Area::Users) {
+                a href="/admin/users" aria-current=[(req.path == "/admin/users").then_some("page")] { (t(l, Key::AdminUsers)) }
+                a href="/admin/roles" aria-current=[(req.path == "/admin/roles").then_some("page")] { (t(l, Key::AdminRoles)) }
+            }
+            @if req.may_manage_queues() {
+                a href="/admin/queues" aria-current=[(req.path == "/admin/queues").then_some("page")] { (t(l, Key::AdminQueues)) }
+            }
+        }
+    }
+}
+
+fn perm_label(l: crate::web::i18n::Lang, p: QueuePerm) -> &'static str {
+    match p {
+        QueuePerm::Read => t(l, Key::PermRead),
+        QueuePerm::Reply => t(l, Key::PermReply),
+        QueuePerm::Change => t(l, Key::PermChange),
+        QueuePerm::Manage => t(l, Key::PermManage),
+    }
+}
+
+/// The role list and the create/replace form (a role with an existing name is replaced).
+pub fn render(
+    req: &Req,
+    csrf: &str,
+    roles: &[RoleDef],
+    queues: &[Queue],
+    error: Option<&str>,
+) -> Markup {
+    let l = req.lang;
+    // `?edit=NAME` fills the form with that role.
+    let editing = req
+        .q("edit")
+        .and_then(|n| roles.iter().find(|r| r.name == n));
+    let has_all = |p: QueuePerm| editing.is_some_and(|r| r.all_queues.contains(&p));
+    let has_q = |q: &str, p: QueuePerm| {
+        editing.is_some_and(|r| r.queues.get(q).is_some_and(|s| s.contains(&p)))
+    };
+    let has_area = |a: Area| editing.is_some_and(|r| r.areas.contains(&a));
+    let body = html! {
+        div.page-head { h1 { (t(l, Key::AdminRoles)) } (admin_nav(req)) }
+        @if let Some(e) = error { p.error role="alert" { (e) } }
+        div.table-wrap {
+            table.admin.roles {
+                thead { tr {
+                    th scope="col" { (t(l, Key::FullName)) }
+                    th scope="col" { (t(l, Key::Description)) }
+                    th scope="col" { (t(l, Key::Permissions)) }
+                    th scope="col" { }
+                } }
+                tbody {
+                    @for r in roles {
+                        tr {
+                            td.role-name { (r.name) }
+                            td { (r.description) }
+                            td {
+                                @if !r.all_queues.is_empty() {
+                                    div { (t(l, Key::AllQueues)) ": "
+                                        (r.all_queues.iter().map(|p| perm_label(l, *p)).collect::<Vec<_>>().join(", ")) }
+                                }
+                                @for (q, ps) in &r.queues {
+                                    div { (t(l, Key::Queue)) " " (q) ": "
+                                        (ps.iter().map(|p| perm_label(l, *p)).collect::<Vec<_>>().join(", ")) }
+                                }
+                                @if !r.areas.is_empty() {
+                                    div { (t(l, Key::AdminAreas)) ": "
+                                        (r.areas.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")) }
+                                }
+                            }
+                            td {
+                                a.button.secondary href={ "/admin/roles?edit=" (r.name) } { (t(l, Key::Edit)) }
+                                @if !r.builtin {
+                                    form.inline method="post" action="/admin/roles/delete" {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="hidden" name="name" value=(r.name);
+                                        button.secondary type="submit" { (t(l, Key::DeleteRole)) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.card {
+            h2 { (t(l, Key::NewRole)) }
+            form method="post" action="/admin/roles" {
+                input type="hidden" name="csrf" value=(csrf);
+                div.field { label for="r-name" { (t(l, Key::FullName)) }
+                    input #r-name type="text" name="name" required maxlength="40" pattern="[a-z0-9_-]+"
+                        value=[editing.map(|r| r.name.as_str())]; }
+                div.field { label for="r-desc" { (t(l, Key::Description)) }
+                    input #r-desc type="text" name="description" maxlength="200"
+                        value=[editing.map(|r| r.description.as_str())]; }
+                fieldset { legend { (t(l, Key::AllQueues)) }
+                    @for p in QueuePerm::ALL {
+                        label.check { input type="checkbox" name="all" value=(p.as_str()) checked[has_all(p)]; " " (perm_label(l, p)) }
+                    }
+                }
+                @for q in queues {
+                    fieldset { legend { (t(l, Key::Queue)) " " (q.name) " (" (q.id) ")" }
+                        @for p in QueuePerm::ALL {
+                            label.check { input type="checkbox" name={ "q:" (q.id) } value=(p.as_str()) checked[has_q(&q.id, p)]; " " (perm_label(l, p)) }
+                        }
+                    }
+                }
+                fieldset { legend { (t(l, Key::AdminAreas)) }
+                    @for a in Area::ALL {
+                        label.check { input type="checkbox" name="area" value=(a.as_str()) checked[has_area(a)]; " " (a.as_str()) }
+                    }
+                }
+                div.actions { button.primary type="submit" { (t(l, Key::SaveRole)) } }
+            }
+        }
+    };
+    layout::page(req, t(l, Key::AdminRoles), body)
+}
