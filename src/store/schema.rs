@@ -30,11 +30,15 @@ pub enum Table {
     // gdpr
     /// `lower-case contact address ++ 0 ++ consent id (u64 BE) → Consent` (GDPR Art. 7).
     Consents,
+    // login-security
+    /// `lower-case e-mail address → UserSecurity`: password history and age, TOTP secret,
+    /// recovery-code hashes, directory link (see `auth::policy`).
+    LoginSecurity,
 }
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 12] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -47,6 +51,8 @@ impl Table {
         Table::OutboundDue,
         // gdpr
         Table::Consents,
+        // login-security
+        Table::LoginSecurity,
     ];
 
     /// Stable numeric id used in change-log records.
@@ -64,6 +70,8 @@ impl Table {
             Table::OutboundDue => 10,
             // gdpr: ids 45–49
             Table::Consents => 45,
+            // login-security: ids 30–34
+            Table::LoginSecurity => 30,
         }
     }
 
@@ -86,6 +94,7 @@ impl Table {
             Table::Outbound => "outbound",
             Table::OutboundDue => "outbound_due",
             Table::Consents => "consents",
+            Table::LoginSecurity => "login_security", // login-security
         }
     }
 

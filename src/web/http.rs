@@ -38,6 +38,8 @@ pub struct Req {
     pub lang: Lang,
     /// The signed-in session: (id, session).
     pub session: Option<(String, Session)>,
+    /// login-security: the client address (socket peer, or forwarded by a trusted proxy).
+    pub client: std::net::IpAddr,
 }
 
 impl Req {

@@ -10,6 +10,7 @@ pub mod api;
 pub mod assets;
 pub mod http;
 pub mod i18n;
+mod login_routes; // login-security
 pub mod pages;
 mod routes;
 pub mod sanitize;
@@ -138,6 +139,17 @@ async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> 
                 .get(id, app.now_ms())
                 .map(|s| (id.to_string(), s))
         });
+    // login-security: client address behind trusted proxies; a session used from an
+    // address its allow-lists no longer admit is ended.
+    let client = crate::auth::signin::client_addr(&app, peer.ip(), &parts.headers);
+    let session = session.filter(|(id, s)| {
+        let ok = crate::auth::signin::request_allowed(&app, &s.user, client);
+        if !ok {
+            tracing::warn!(user = %s.user, %client, "session refused: address not allowed");
+            app.sessions.remove(id);
+        }
+        ok
+    });
     let mut req = Req {
         method: parts.method.clone(),
         path: parts.uri.path().to_string(),
@@ -147,6 +159,7 @@ async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> 
         form: Vec::new(),
         lang,
         session,
+        client, // login-security
     };
 
     let mut resp = match read_form(&mut req, body).await {

@@ -25,6 +25,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     let segs: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
     let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
+    // login-security: sign-in steps (incl. POST /login), /account, /admin/security, /admin/ldap
+    if let Some(r) = super::login_routes::route(app, req, uri, &segs).await {
+        return r;
+    }
     match segs.as_slice() {
         [""] if get => root(app, req).await,
         ["healthz"] if get => http::text(StatusCode::OK, "ok\n"),
@@ -75,7 +79,7 @@ fn session_of(req: &Req) -> Option<&Session> {
 }
 
 /// The answer for a visitor who is not signed in: to the sign-in page, coming back here.
-fn to_login(req: &Req) -> Resp {
+pub(super) fn to_login(req: &Req) -> Resp {
     if req.method != Method::GET || req.path == "/" {
         return http::redirect("/login");
     }
@@ -90,13 +94,13 @@ fn to_login(req: &Req) -> Resp {
 
 /// Whether a POST may change state: same-origin by the browser's headers and carrying the
 /// `expected` CSRF token in the `csrf` field.
-fn post_allowed(req: &Req, uri: &Uri, expected: &str) -> bool {
+pub(super) fn post_allowed(req: &Req, uri: &Uri, expected: &str) -> bool {
     let host = http::host_of(&req.headers, uri);
     http::same_origin(&req.headers, host.as_deref()) && http::csrf_ok(expected, req.f("csrf"))
 }
 
 /// A local path to go to after sign-in (never another site).
-fn safe_next(next: Option<&str>) -> &str {
+pub(super) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -312,7 +316,7 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 // ---- sign in / out ----------------------------------------------------------------------
 
 /// The pre-session CSRF token from the cookie, if it looks like one of ours.
-fn login_csrf_cookie(req: &Req) -> Option<&str> {
+pub(super) fn login_csrf_cookie(req: &Req) -> Option<&str> {
     req.cookie(CSRF_COOKIE).filter(|c| {
         (32..=128).contains(&c.len())
             && c.bytes()
@@ -552,7 +556,7 @@ async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Re
 
 /// The signed-in session if its user is an administrator; else the answer to give
 /// (sign-in redirect, or 403).
-async fn require_admin<'a>(app: &Arc<App>, req: &'a Req) -> Result<&'a Session, Resp> {
+pub(super) async fn require_admin<'a>(app: &Arc<App>, req: &'a Req) -> Result<&'a Session, Resp> {
     let Some(session) = session_of(req) else {
         return Err(to_login(req));
     };

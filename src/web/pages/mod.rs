@@ -6,6 +6,11 @@ pub mod mail_delivery; // outbound
 pub mod setup;
 pub mod ticket;
 pub mod tickets;
+// login-security
+pub mod account;
+pub mod ldap;
+pub mod login_text;
+pub mod security;
 
 use hyper::StatusCode;
 use maud::{Markup, html};
