@@ -304,7 +304,6 @@ pub fn change_password(app: &App, email: &str, current: Option<&str>, new: &str)
     {
         return Err(Error::forbidden("the current password is wrong"));
     }
-    check_password(&pol, new, &words)?;
     let keep = pol.history as usize;
     if keep > 0 {
         let reused = std::iter::once(&user.password_hash)
@@ -316,6 +315,7 @@ pub fn change_password(app: &App, email: &str, current: Option<&str>, new: &str)
             )));
         }
     }
+    check_password(&pol, new, &words)?;
     let hash = password::hash(new)?;
     let now = app.now_ms();
     app.store.write(now, |tx| {
