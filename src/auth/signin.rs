@@ -237,6 +237,16 @@ pub async fn attempt_password(app: &Arc<App>, email: &str, pw: &str, ip: IpAddr)
         tracing::error!(user = %email, "login failed: {e}");
         LoginOutcome::DirectoryUnavailable
     });
+    if matches!(
+        outcome,
+        LoginOutcome::Success(_)
+            | LoginOutcome::TotpRequired(_)
+            | LoginOutcome::EnrolmentRequired(_)
+            | LoginOutcome::PasswordExpired(_)
+    ) {
+        // The typed name may differ from the account's address (directory logins).
+        app.login.throttle.reset(&account_key(&email));
+    }
     tracing::info!(user = %email, %ip, outcome = outcome.name(), "login attempt");
     outcome
 }

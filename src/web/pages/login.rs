@@ -29,7 +29,7 @@ pub fn render(
                 input type="hidden" name="csrf" value=(csrf);
                 div.field {
                     label for="email" { (t(l, Key::Email)) }
-                    input #email type="email" name="email" value=(email) required
+                    input #email type="text" name="email" value=(email) required
                         autocomplete="username" autofocus[email.is_empty()] maxlength="254";
                 }
                 div.field {
