@@ -163,7 +163,8 @@ fn answer(app: &App, req: &Req, email: &str, next: &str, o: LoginOutcome) -> Res
 
 // ---- sign-in steps ------------------------------------------------------------------------
 
-async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
+/// POST /login: the password step.
+pub(super) async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     let expected = login_csrf_cookie(req).unwrap_or("");
     if !post_allowed(req, uri, expected) {
         return pages::csrf_failed(req);
@@ -481,10 +482,24 @@ async fn account_password(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     }
 }
 
+/// Whether `email` already has TOTP on: then it must be turned off (with the password)
+/// before a new one is set up, so a borrowed session cannot swap the second factor.
+async fn totp_is_on(app: &Arc<App>, email: &str) -> crate::error::Result<bool> {
+    let who = email.to_string();
+    Ok(blocking(app, move |a| signin::totp_status(a, &who))
+        .await?
+        .0)
+}
+
 async fn account_totp_get(app: &Arc<App>, req: &Req) -> Resp {
     let Some((_, s)) = &req.session else {
         return to_login(req);
     };
+    match totp_is_on(app, &s.user).await {
+        Ok(true) => return http::redirect("/account#two-step"),
+        Ok(false) => {}
+        Err(e) => return pages::error_page(req, &e),
+    }
     enrol_form(
         app,
         req,
@@ -506,6 +521,11 @@ async fn account_totp_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     };
     if !post_allowed(req, uri, &s.csrf) {
         return pages::csrf_failed(req);
+    }
+    match totp_is_on(app, &s.user).await {
+        Ok(true) => return http::redirect("/account#two-step"),
+        Ok(false) => {}
+        Err(e) => return pages::error_page(req, &e),
     }
     let code = req.fs("code");
     let who = s.user.clone();

@@ -347,37 +347,10 @@ fn login_get(req: &Req) -> Resp {
     login_page(req, StatusCode::OK, "", None)
 }
 
+// login-security: the whole sign-in flow (throttling, allow-lists, directory, TOTP, forced
+// changes) lives in `login_routes`; `route` sends POST /login there before this match.
 async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let expected = login_csrf_cookie(req).unwrap_or("");
-    if !post_allowed(req, uri, expected) {
-        return pages::csrf_failed(req);
-    }
-    let email = req.fs("email").trim().to_string();
-    let password = req.fs("password");
-    if email.is_empty() || email.len() > 254 || password.is_empty() || password.len() > 1024 {
-        let msg = t(req.lang, Key::WrongLogin);
-        return login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg));
-    }
-    let who = email.clone();
-    match blocking(app, move |a| crate::auth::authenticate(a, &who, &password)).await {
-        Ok(user) => {
-            if let Some((old, _)) = &req.session {
-                app.sessions.remove(old);
-            }
-            let (id, _) = app.sessions.create(&user.email, app.now_ms());
-            tracing::info!(user = %user.email, "signed in");
-            let mut r = http::redirect(safe_next(req.q("next")));
-            http::add_cookie(&mut r, &http::set_cookie(SESSION_COOKIE, &id, None));
-            http::add_cookie(&mut r, &http::set_cookie(CSRF_COOKIE, "", Some(0)));
-            r
-        }
-        Err(e) if e.kind == ErrorKind::Forbidden => {
-            tracing::info!(user = %email, "failed sign-in");
-            let msg = t(req.lang, Key::WrongLogin);
-            login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg))
-        }
-        Err(e) => pages::error_page(req, &e),
-    }
+    super::login_routes::login_post(app, req, uri).await
 }
 
 fn logout(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
