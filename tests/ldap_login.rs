@@ -304,6 +304,15 @@ fn directory_login_against_slapd() {
     assert_eq!(login(d, &base, ADMIN, PW).0, 401);
     assert_eq!(login(d, &base, ADMIN, ADMIN_PW).0, 303);
 
+    // The directory disables alice (AD bit 2): her next login is refused, her trygg account
+    // is disabled and her open session ends.
+    slapd.modify(&format!(
+        "dn: cn=Alice Andersen,ou=Users,{SUFFIX}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 514\n"
+    ));
+    assert_eq!(curl(&alice, &[&format!("{base}/tickets")]).0, 200);
+    assert_eq!(login(d, &base, "alice@trygg.test", PW).0, 401);
+    assert_eq!(curl(&alice, &[&format!("{base}/tickets")]).0, 303);
+
     // StartTLS on the plain port, certificate verified with the CA.
     let (st, body) = save_directory(
         &admin,

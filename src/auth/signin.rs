@@ -344,6 +344,24 @@ async fn attempt_password_inner(
         }
         Err(e) => {
             tracing::info!(user = %email, "directory login refused: {e:?}");
+            // A provisioned account the directory now disables (or gives no role): disable
+            // it here too and end its sessions.
+            if matches!(
+                e,
+                super::ldap::DirError::Disabled | super::ldap::DirError::NoRole
+            ) && let Some(u) = user.filter(|u| !u.disabled)
+            {
+                let who = u.email.clone();
+                crate::web::blocking(app, move |a| {
+                    a.store.write(a.now_ms(), |tx| {
+                        super::ldap::apply_directory_roles(tx, &u.email, &u.name, &[], a.now_ms())
+                            .map(|_| ())
+                    })
+                })
+                .await?;
+                app.sessions.remove_user(&who);
+                tracing::warn!(user = %who, "directory account disabled: {e}");
+            }
             Ok(record_failure(app, &p, email, ip))
         }
     }
