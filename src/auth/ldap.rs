@@ -234,16 +234,67 @@ async fn connect(cfg: &LdapConfig) -> std::result::Result<ldap3::Ldap, DirError>
         ));
     }
     let tls = tls_config(&cfg.ca_file).map_err(DirError::Unavailable)?;
+    // Our own TCP connection: the host name is resolved with hickory, never with libc
+    // (getaddrinfo is not usable from the static binary); TLS still checks the URL's name.
+    let tcp = tcp_connect(url).await.map_err(DirError::Unavailable)?;
     let settings = LdapConnSettings::new()
         .set_conn_timeout(TIMEOUT)
         .set_config(tls)
-        .set_starttls(starttls);
+        .set_starttls(starttls)
+        .set_std_stream(ldap3::StdStream::Tcp(tcp));
     let (conn, mut ldap) = LdapConnAsync::with_settings(settings, url)
         .await
         .map_err(|e| DirError::Unavailable(format!("connect {url}: {e}")))?;
     ldap3::drive!(conn);
     ldap.with_timeout(TIMEOUT);
     Ok(ldap)
+}
+
+/// Host and port of an `ldap://` or `ldaps://` URL (default ports 389 and 636).
+fn host_port(url: &str) -> Option<(String, u16)> {
+    let (scheme, rest) = url.split_once("://")?;
+    let default = if scheme.eq_ignore_ascii_case("ldaps") {
+        636
+    } else {
+        389
+    };
+    let authority = rest.split(['/', '?']).next()?;
+    if let Some(v6) = authority.strip_prefix('[') {
+        let (host, after) = v6.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None => default,
+        };
+        return Some((host.to_string(), port));
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) => Some((h.to_string(), p.parse().ok()?)),
+        None => Some((authority.to_string(), default)),
+    }
+    .filter(|(h, _)| !h.is_empty())
+}
+
+/// Connects to the URL's host: each resolved address in turn, within [`TIMEOUT`].
+async fn tcp_connect(url: &str) -> std::result::Result<std::net::TcpStream, String> {
+    use crate::mail::outbound::mx;
+    let (host, port) = host_port(url).ok_or_else(|| format!("not an LDAP URL: {url}"))?;
+    let addrs = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => vec![ip],
+        Err(_) => {
+            let dns = mx::HickoryDns::new(TIMEOUT)?;
+            mx::host_addrs(&dns, &host).await?
+        }
+    };
+    let mut last = format!("{host} has no address");
+    for ip in addrs {
+        let sa = std::net::SocketAddr::new(ip, port);
+        match tokio::time::timeout(TIMEOUT, tokio::net::TcpStream::connect(sa)).await {
+            Ok(Ok(s)) => return s.into_std().map_err(|e| format!("{sa}: {e}")),
+            Ok(Err(e)) => last = format!("connect {sa}: {e}"),
+            Err(_) => last = format!("connect {sa}: timed out"),
+        }
+    }
+    Err(last)
 }
 
 fn unavailable(what: &str) -> impl Fn(ldap3::LdapError) -> DirError + '_ {
@@ -598,6 +649,22 @@ pub fn apply_directory_roles(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_give_host_and_port() {
+        assert_eq!(
+            host_port("ldaps://dc1.ad.example:3269"),
+            Some(("dc1.ad.example".into(), 3269))
+        );
+        assert_eq!(
+            host_port("ldaps://dc1.ad.example/"),
+            Some(("dc1.ad.example".into(), 636))
+        );
+        assert_eq!(host_port("ldap://[::1]:389"), Some(("::1".into(), 389)));
+        assert_eq!(host_port("ldap://[::1]"), Some(("::1".into(), 389)));
+        assert_eq!(host_port("ldaps://"), None);
+        assert_eq!(host_port("dc1"), None);
+    }
 
     #[test]
     fn dns_compare_normalised_and_roles_map() {
