@@ -42,10 +42,10 @@ pub fn render(
     error: Option<&str>,
 ) -> Markup {
     let l = req.lang;
-    let text = |id: &'static str, label: &'static str, value: &str| {
+    let text = |id: &'static str, label: lt::Tr, value: &str| {
         html! {
             div.field {
-                label for=(id) { (label) }
+                label for=(id) { (tr(l, label)) }
                 input id=(id) type="text" name=(id) value=(value) maxlength="1000" autocomplete="off";
             }
         }
@@ -80,37 +80,37 @@ pub fn render(
                 input type="hidden" name="csrf" value=(csrf);
                 label.check { input type="checkbox" name="enabled" value="1" checked[c.enabled]; " " (tr(l, lt::ENABLED)) }
                 div.row {
-                    (text("url", "URL (ldaps://host:636, ldap://host:389 + StartTLS)", &c.url))
+                    (text("url", lt::L_URL, &c.url))
                     label.check { input type="checkbox" name="starttls" value="1" checked[c.starttls]; " StartTLS" }
                 }
-                (text("ca_file", "CA file (PEM)", &c.ca_file))
+                (text("ca_file", lt::L_CA, &c.ca_file))
                 div.field {
-                    label for="bind_mode" { "Bind" }
+                    label for="bind_mode" { (tr(l, lt::L_BIND)) }
                     select #bind_mode name="bind_mode" {
-                        option value="search" selected[c.bind_mode == BindMode::SearchThenBind] { "search, then bind (service account)" }
-                        option value="upn" selected[c.bind_mode == BindMode::Upn] { "bind by UPN (user@domain)" }
+                        option value="search" selected[c.bind_mode == BindMode::SearchThenBind] { (tr(l, lt::L_SEARCH_BIND)) }
+                        option value="upn" selected[c.bind_mode == BindMode::Upn] { (tr(l, lt::L_UPN_BIND)) }
                     }
                 }
                 div.row {
-                    (text("upn_domain", "UPN domain", &c.upn_domain))
-                    (text("bind_dn", "Service account DN", &c.bind_dn))
+                    (text("upn_domain", lt::L_UPN_DOMAIN, &c.upn_domain))
+                    (text("bind_dn", lt::L_SVC_DN, &c.bind_dn))
                 }
                 div.field {
-                    label for="bind_password" { "Service account password (" (tr(l, lt::KEEP_SECRET)) ")" }
+                    label for="bind_password" { (tr(l, lt::L_SVC_PW)) " (" (tr(l, lt::KEEP_SECRET)) ")" }
                     input #bind_password type="password" name="bind_password" maxlength="1024" autocomplete="new-password";
                 }
-                (text("base_dn", "Base DN", &c.base_dn))
-                (text("user_filter", "User filter ({login})", &c.user_filter))
+                (text("base_dn", lt::L_BASE_DN, &c.base_dn))
+                (text("user_filter", lt::L_USER_FILTER, &c.user_filter))
                 div.row {
-                    (text("mail_attr", "E-mail attribute", &c.mail_attr))
-                    (text("name_attr", "Name attribute", &c.name_attr))
+                    (text("mail_attr", lt::L_MAIL_ATTR, &c.mail_attr))
+                    (text("name_attr", lt::L_NAME_ATTR, &c.name_attr))
                 }
-                (text("disabled_filter", "Disabled-account filter", &c.disabled_filter))
+                (text("disabled_filter", lt::L_DISABLED_FILTER, &c.disabled_filter))
                 div.field {
-                    label for="group_roles" { "Group DN => role (one per line)" }
+                    label for="group_roles" { (tr(l, lt::L_GROUP_ROLES)) }
                     textarea #group_roles name="group_roles" rows="4" { (group_roles_text(c)) }
                 }
-                (text("max_depth", "Nested group depth", &c.max_depth.to_string()))
+                (text("max_depth", lt::L_DEPTH, &c.max_depth.to_string()))
                 div.actions {
                     button.primary type="submit" { (tr(l, lt::SAVE)) }
                 }

@@ -249,3 +249,58 @@ pub const KEEP_SECRET: Tr = (
     "lad stå tom for at beholde",
 );
 pub const MY_ACCOUNT: Tr = ("Account", "Konto", "Konto");
+pub const L_URL: Tr = (
+    "URL (ldaps://host:636, or ldap://host:389 with StartTLS)",
+    "URL (ldaps://värd:636, eller ldap://värd:389 med StartTLS)",
+    "URL (ldaps://vært:636, eller ldap://vært:389 med StartTLS)",
+);
+pub const L_CA: Tr = (
+    "CA certificate file (PEM, optional)",
+    "CA-certifikatfil (PEM, valfri)",
+    "CA-certifikatfil (PEM, valgfri)",
+);
+pub const L_BIND: Tr = ("Sign-in method", "Inloggningsmetod", "Loginmetode");
+pub const L_SEARCH_BIND: Tr = (
+    "search, then bind (service account)",
+    "sök, bind sedan (tjänstekonto)",
+    "søg, bind derefter (tjenestekonto)",
+);
+pub const L_UPN_BIND: Tr = (
+    "bind by UPN (user@domain, Active Directory)",
+    "bind med UPN (användare@domän, Active Directory)",
+    "bind med UPN (bruger@domæne, Active Directory)",
+);
+pub const L_UPN_DOMAIN: Tr = ("UPN domain", "UPN-domän", "UPN-domæne");
+pub const L_SVC_DN: Tr = (
+    "Service account DN",
+    "Tjänstekontots DN",
+    "Tjenestekontoens DN",
+);
+pub const L_SVC_PW: Tr = (
+    "Service account password",
+    "Tjänstekontots lösenord",
+    "Tjenestekontoens adgangskode",
+);
+pub const L_BASE_DN: Tr = ("Search base DN", "Sökbas (DN)", "Søgebase (DN)");
+pub const L_USER_FILTER: Tr = (
+    "User filter ({login} is replaced)",
+    "Användarfilter ({login} ersätts)",
+    "Brugerfilter ({login} erstattes)",
+);
+pub const L_MAIL_ATTR: Tr = ("E-mail attribute", "E-postattribut", "E-mailattribut");
+pub const L_NAME_ATTR: Tr = ("Name attribute", "Namnattribut", "Navneattribut");
+pub const L_DISABLED_FILTER: Tr = (
+    "Filter for disabled accounts (optional)",
+    "Filter för inaktiverade konton (valfritt)",
+    "Filter for deaktiverede konti (valgfrit)",
+);
+pub const L_GROUP_ROLES: Tr = (
+    "Groups to roles (one per line: group DN => role)",
+    "Grupper till roller (en per rad: grupp-DN => roll)",
+    "Grupper til roller (én pr. linje: gruppe-DN => rolle)",
+);
+pub const L_DEPTH: Tr = (
+    "Nested group depth",
+    "Djup för nästlade grupper",
+    "Dybde for indlejrede grupper",
+);
