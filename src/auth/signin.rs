@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 use super::policy::{self, SecurityPolicy, UserSecurity};
 use super::throttle::{Throttle, account_key, address_key};
@@ -79,13 +79,11 @@ pub struct Pending {
     pub next: String,
 }
 
-/// Ephemeral login state held by [`App`]: throttling counters, pending logins and a cache
-/// of the policy (read on every request for the trusted proxies and allow-lists).
+/// Ephemeral login state held by [`App`]: throttling counters and pending logins.
 #[derive(Default)]
 pub struct LoginState {
     pub throttle: Throttle,
     pending: Mutex<HashMap<String, Pending>>,
-    policy: RwLock<Option<SecurityPolicy>>,
 }
 
 impl LoginState {
@@ -124,29 +122,15 @@ impl LoginState {
     }
 }
 
-/// The policy, from the cache or the store.
+/// The policy from the store. Read on every request (trusted proxies, allow-lists): one
+/// small read transaction, and never stale after a restore or a replicated change.
 pub fn policy(app: &App) -> Result<SecurityPolicy> {
-    if let Some(p) = app
-        .login
-        .policy
-        .read()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-    {
-        return Ok(p);
-    }
-    let p = app.store.read(policy::load)?;
-    *app.login.policy.write().unwrap_or_else(|e| e.into_inner()) = Some(p.clone());
-    Ok(p)
+    app.store.read(policy::load)
 }
 
-/// Validates and stores a new policy and refreshes the cache.
+/// Validates and stores a new policy.
 pub fn save_policy(app: &App, p: SecurityPolicy) -> Result<()> {
-    let p = p.validated()?;
-    let q = p.clone();
-    app.store.write(app.now_ms(), |tx| policy::save(tx, q))?;
-    *app.login.policy.write().unwrap_or_else(|e| e.into_inner()) = Some(p);
-    Ok(())
+    app.store.write(app.now_ms(), |tx| policy::save(tx, p))
 }
 
 /// The client address of a request (socket peer, or forwarded by a trusted proxy).
@@ -521,4 +505,126 @@ pub fn totp_status(app: &App, email: &str) -> Result<(bool, usize, bool)> {
         s.recovery.len(),
         s.directory_dn.is_some(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::FixedClock;
+
+    const PW: &str = "orbit velvet cactus lantern";
+    const T0: i64 = 1_800_000_000_000;
+
+    fn app(dir: &std::path::Path) -> (Arc<App>, Arc<FixedClock>) {
+        let clock = Arc::new(FixedClock::at(T0));
+        let app = App::open(dir, clock.clone()).unwrap();
+        let h = password::hash(PW).unwrap();
+        app.store
+            .write(T0, |tx| {
+                super::super::create_user(
+                    tx,
+                    "alice@x.example",
+                    "Alice",
+                    &h,
+                    super::super::Role::Agent,
+                    T0,
+                )
+            })
+            .unwrap();
+        (app, clock)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn lockout_expires_with_the_clock_and_password_ages() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, clock) = app(dir.path());
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for i in 0..5 {
+            let o = attempt_password(&app, "alice@x.example", "wrong password!", ip).await;
+            let want = if i < 4 {
+                LoginOutcome::BadCredentials
+            } else {
+                LoginOutcome::LockedOut
+            };
+            assert_eq!(o, want, "attempt {i}");
+        }
+        let o = attempt_password(&app, "alice@x.example", PW, ip).await;
+        assert_eq!(
+            o,
+            LoginOutcome::LockedOut,
+            "locked even with the right password"
+        );
+        clock.advance(15 * 60_000);
+        let o = attempt_password(&app, "Alice@X.example", PW, ip).await;
+        assert!(matches!(o, LoginOutcome::Success(_)), "{o:?}");
+        // Maximum age.
+        save_policy(
+            &app,
+            SecurityPolicy {
+                max_age_days: 30,
+                ..SecurityPolicy::default()
+            },
+        )
+        .unwrap();
+        clock.advance(31 * 86_400_000);
+        let o = attempt_password(&app, "alice@x.example", PW, ip).await;
+        assert!(matches!(o, LoginOutcome::PasswordExpired(_)), "{o:?}");
+        policy::change_password(&app, "alice@x.example", None, "quartz meadow falcon ribbon")
+            .unwrap();
+        let o = attempt_password(&app, "alice@x.example", "quartz meadow falcon ribbon", ip).await;
+        assert!(matches!(o, LoginOutcome::Success(_)), "{o:?}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn totp_second_step_accepts_each_step_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let (app, clock) = app(dir.path());
+        let ip: IpAddr = "2001:db8::1".parse().unwrap();
+        let secret = totp_begin(&app, "alice@x.example").unwrap();
+        let right = totp::code_at(&secret, T0).unwrap();
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        assert!(totp_confirm(&app, "alice@x.example", wrong).is_err());
+        let codes = totp_confirm(
+            &app,
+            "alice@x.example",
+            &totp::code_at(&secret, T0).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(codes.len(), 10);
+        let o = attempt_password(&app, "alice@x.example", PW, ip).await;
+        assert!(matches!(o, LoginOutcome::TotpRequired(_)), "{o:?}");
+        // The enrolment's step is used up.
+        let same = totp::code_at(&secret, T0).unwrap();
+        assert_eq!(
+            attempt_second_factor(&app, "alice@x.example", &same, ip),
+            LoginOutcome::BadCredentials
+        );
+        clock.advance(30_000);
+        let next = totp::code_at(&secret, T0 + 30_000).unwrap();
+        assert!(matches!(
+            attempt_second_factor(&app, "alice@x.example", &next, ip),
+            LoginOutcome::Success(_)
+        ));
+        assert_eq!(
+            attempt_second_factor(&app, "alice@x.example", &next, ip),
+            LoginOutcome::BadCredentials
+        );
+        assert!(matches!(
+            attempt_second_factor(&app, "alice@x.example", &codes[0], ip),
+            LoginOutcome::Success(_)
+        ));
+        assert_eq!(
+            attempt_second_factor(&app, "alice@x.example", &codes[0], ip),
+            LoginOutcome::BadCredentials
+        );
+        // Turning it off needs the password.
+        assert!(totp_disable(&app, "alice@x.example", "wrong").is_err());
+        totp_disable(&app, "alice@x.example", PW).unwrap();
+        let o = attempt_password(&app, "alice@x.example", PW, ip).await;
+        assert!(matches!(o, LoginOutcome::Success(_)), "{o:?}");
+    }
 }
