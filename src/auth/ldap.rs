@@ -42,9 +42,11 @@ pub enum BindMode {
 /// Directory connection and mapping, edited on `/admin/ldap`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LdapConfig {
+    /// Whether unknown names are checked against the directory at login.
     pub enabled: bool,
     /// `ldaps://host:636` or `ldap://host:389` (the latter only with `starttls`).
     pub url: String,
+    /// Upgrade an `ldap://` connection with StartTLS (required for `ldap://`).
     pub starttls: bool,
     /// PEM file with the CA that issued the directory's certificate (added to the roots).
     pub ca_file: String,
@@ -53,6 +55,7 @@ pub struct LdapConfig {
     pub upn_domain: String,
     /// Service account DN (search-then-bind).
     pub bind_dn: String,
+    /// Service account password (stored in the Settings table like the relay password).
     pub bind_password: String,
     /// Where users and groups are searched.
     pub base_dn: String,
@@ -148,6 +151,7 @@ pub fn save(tx: &mut WriteTx, c: LdapConfig) -> Result<()> {
 /// A user the directory accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectoryUser {
+    /// The entry's DN as the server returned it.
     pub dn: String,
     /// Lower-case e-mail address (the trygg account name).
     pub email: String,
@@ -401,8 +405,10 @@ pub fn roles_for(cfg: &LdapConfig, groups: &[String]) -> Vec<String> {
 /// One step of the admin's connection test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestStep {
+    /// The step: connect, bind, user found, account enabled, groups, user bind.
     pub what: String,
     pub ok: bool,
+    /// What was found or the server's error.
     pub detail: String,
 }
 

@@ -19,10 +19,13 @@ pub const POLICY_KEY: &[u8] = b"security_policy";
 pub struct SecurityPolicy {
     /// Minimum password length in characters (NIST SP 800-63B §5.1.1.2: at least 8).
     pub min_length: u32,
-    /// Required character classes.
+    /// Require a lower-case letter.
     pub require_lower: bool,
+    /// Require an upper-case letter.
     pub require_upper: bool,
+    /// Require an ASCII digit.
     pub require_digit: bool,
+    /// Require a character that is neither letter nor digit.
     pub require_symbol: bool,
     /// Minimum zxcvbn score, 0 (anything) to 4 (very strong).
     pub min_strength: u8,

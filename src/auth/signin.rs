@@ -63,17 +63,23 @@ impl LoginOutcome {
 /// What a half-finished login still needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
+    /// A TOTP or recovery code (`/login/totp`).
     Totp,
+    /// Setting up TOTP, required by a role (`/login/enrol`).
     Enrol,
+    /// A new password after the maximum age (`/login/password`).
     ChangePassword,
 }
 
 /// A login between its steps, found by the random token in the `trygg_pending` cookie.
 #[derive(Debug, Clone)]
 pub struct Pending {
+    /// The account (lower-case e-mail address) whose password was right.
     pub email: String,
     pub stage: Stage,
+    /// Unix ms; the pending login ends [`PENDING_MS`] later.
     pub created_ms: i64,
+    /// The client address; the next step must come from the same one.
     pub addr: IpAddr,
     /// Where to go when done (already checked to be local).
     pub next: String,
