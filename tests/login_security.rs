@@ -186,6 +186,7 @@ fn sessions_ip_allow_lists_proxies_and_lockout() {
         &[
             ("trusted_proxies", "127.0.0.1"),
             ("allow_global", "127.0.0.1\n198.51.100.0/24"),
+            ("allow_roles", "admin: 127.0.0.1, 198.51.100.0/25"),
             ("account_max_failures", "3"),
             ("address_max_failures", "4"),
         ],
@@ -195,6 +196,11 @@ fn sessions_ip_allow_lists_proxies_and_lockout() {
     let c = dir.path().join("c.jar");
     let (st, page, _) = login_as(&c, &base, ADMIN, ADMIN_PW, &["-H", &xff("203.0.113.5")]);
     assert_eq!(st, 403, "not-listed address must be refused: {page}");
+    let (st, page, _) = login_as(&c, &base, ADMIN, ADMIN_PW, &["-H", &xff("198.51.100.200")]);
+    assert_eq!(
+        st, 403,
+        "globally listed but not in the admin role's list: {page}"
+    );
     let (st, _, _) = login_as(&c, &base, ADMIN, ADMIN_PW, &["-H", &xff("198.51.100.7")]);
     assert_eq!(
         st, 303,
@@ -302,6 +308,21 @@ fn sessions_ip_allow_lists_proxies_and_lockout() {
 
     // Without a trusted proxy, X-Forwarded-For is ignored: 127.0.0.1 is the client and is
     // no longer listed, so the admin's own session ends and a forged header does not help.
+    // Security headers on the new pages too.
+    let (_, _, h) = get(&a, &format!("{base}/account"), &[]);
+    let h = h.to_lowercase();
+    assert!(
+        h.contains("content-security-policy: default-src 'none'"),
+        "{h}"
+    );
+    assert!(
+        h.contains("frame-ancestors 'none'") && h.contains("strict-transport-security"),
+        "{h}"
+    );
+    assert!(
+        h.contains("x-content-type-options: nosniff") && h.contains("referrer-policy"),
+        "{h}"
+    );
     let (st, page, _) = save_policy(&a, &base, &[("allow_global", "198.51.100.0/24")]);
     assert_eq!(st, 303, "{page}");
     let (st, _, h) = get(&a, &format!("{base}/account"), &[]);
@@ -484,6 +505,14 @@ fn totp_enrolment_login_reuse_and_recovery_with_pyotp() {
     let c = dir.path().join("c.jar");
     let (st, _, _) = second(&c, "123456x");
     assert_eq!(st, 401);
+    // Without the CSRF token the second step is refused outright.
+    let (st, _, _) = post(
+        &c,
+        &format!("{base}/login/totp"),
+        &[("code", "123456")],
+        &[],
+    );
+    assert_eq!(st, 403);
     // Wait for a step after the enrolment's, so the fresh code is new.
     let used = code.clone();
     let fresh = (0..70)
