@@ -46,6 +46,34 @@ impl Clock for FixedClock {
     }
 }
 
+// login-security
+/// The system clock shifted by a fixed offset, so tests of the real binary can move time
+/// (password age, lockouts). Only debug builds honour [`TEST_CLOCK_OFFSET_ENV`].
+#[derive(Debug, Default)]
+pub struct OffsetClock(pub i64);
+
+/// Environment variable with a clock offset in milliseconds (debug builds only).
+pub const TEST_CLOCK_OFFSET_ENV: &str = "TRYGG_TEST_CLOCK_OFFSET_MS";
+
+impl Clock for OffsetClock {
+    fn now_ms(&self) -> i64 {
+        jiff::Timestamp::now().as_millisecond() + self.0
+    }
+}
+
+/// The clock for `trygg serve`: the system clock, or in a debug build with
+/// `TRYGG_TEST_CLOCK_OFFSET_MS` set, the system clock shifted by that many milliseconds.
+pub fn serve_clock() -> Arc<dyn Clock> {
+    if cfg!(debug_assertions)
+        && let Some(off) = std::env::var(TEST_CLOCK_OFFSET_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<i64>().ok())
+    {
+        return Arc::new(OffsetClock(off));
+    }
+    Arc::new(SystemClock)
+}
+
 /// Mints 64-bit IDs that are unique across sites: 41 bits of milliseconds since
 /// 2025-01-01, 10 bits of node id, 12 bits of sequence. Two nodes with different node ids
 /// never mint the same id; one node never repeats an id even if its clock steps back.
@@ -91,6 +119,8 @@ pub struct App {
     pub sessions: crate::auth::session::Sessions,
     /// The one-time setup token printed on the console while setup is not done.
     pub setup_token: Mutex<Option<String>>,
+    /// login-security: throttling counters and half-finished logins (ephemeral).
+    pub login: crate::auth::signin::LoginState,
 }
 
 /// File name of the store inside the data directory.
@@ -109,6 +139,7 @@ impl App {
             outbound_wakeup: tokio::sync::Notify::new(),
             sessions: Default::default(),
             setup_token: Mutex::new(None),
+            login: Default::default(), // login-security
         }))
     }
 

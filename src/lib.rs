@@ -16,12 +16,10 @@ pub mod store;
 pub mod upgrade;
 pub mod web;
 
-use std::sync::Arc;
-
 /// Runs the server until SIGINT/SIGTERM: HTTPS, SMTP, control socket, outbound delivery.
 /// Prints the one-time setup URL when setup has not been done.
 pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
-    let app = app::App::open(&cfg.data_dir, Arc::new(app::SystemClock))?;
+    let app = app::App::open(&cfg.data_dir, app::serve_clock())?; // login-security: test clock offset
     let tls = web::tls::load_or_generate(&cfg)?;
     // mail in: STARTTLS on the SMTP listener reuses the HTTPS certificate unless given its own
     let smtp_tls = mail::inbound::smtp::ListenerTls::new(

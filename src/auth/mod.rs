@@ -7,6 +7,13 @@ pub mod admin;
 pub mod password;
 pub mod roles;
 pub mod session;
+// login-security
+pub mod ipnet;
+pub mod ldap;
+pub mod policy;
+pub mod signin;
+pub mod throttle;
+pub mod totp;
 
 use serde::{Deserialize, Serialize};
 

@@ -37,6 +37,10 @@ pub enum Table {
     // gdpr
     /// `lower-case contact address ++ 0 ++ consent id (u64 BE) → Consent` (GDPR Art. 7).
     Consents,
+    // login-security
+    /// `lower-case e-mail address → UserSecurity`: password history and age, TOTP secret,
+    /// recovery-code hashes, directory link (see `auth::policy`).
+    LoginSecurity,
     // mail rules (ids 15–19)
     /// `day (u64 BE, Unix days) ++ lower-case address → u32`: automatic mails sent to an
     /// address that day (RFC 3834 rate limit).
@@ -59,7 +63,7 @@ pub enum Table {
 
 impl Table {
     /// Every replicated table, in id order.
-    pub const ALL: [Table; 21] = [
+    pub const ALL: [Table; 22] = [
         Table::Meta,
         Table::Settings,
         Table::Tickets,
@@ -76,6 +80,8 @@ impl Table {
         Table::ArticleMail,
         // gdpr
         Table::Consents,
+        // login-security
+        Table::LoginSecurity,
         // mail in
         Table::ImapAccounts,
         Table::ImapState,
@@ -115,6 +121,8 @@ impl Table {
             Table::Roles => 20,
             Table::Queues => 21,
             Table::Audit => 22,
+            // login-security: ids 30–34
+            Table::LoginSecurity => 30,
         }
     }
 
@@ -150,6 +158,7 @@ impl Table {
             Table::Roles => "roles",
             Table::Queues => "queues",
             Table::Audit => "audit",
+            Table::LoginSecurity => "login_security", // login-security
         }
     }
 

@@ -43,6 +43,8 @@ pub struct Req {
     /// access: what the signed-in user may do now (for navigation only; every access is
     /// checked again by the domain function).
     pub grants: Option<crate::auth::roles::Grants>,
+    /// login-security: the client address (socket peer, or forwarded by a trusted proxy).
+    pub client: std::net::IpAddr,
 }
 
 impl Req {
@@ -70,7 +72,7 @@ impl Req {
     pub fn actor(&self) -> Option<crate::audit::access::Actor> {
         self.session
             .as_ref()
-            .map(|(_, s)| crate::audit::access::Actor::user(&s.user, self.peer.to_string()))
+            .map(|(_, s)| crate::audit::access::Actor::user(&s.user, self.client.to_string()))
     }
     /// access: whether the signed-in user holds admin area `a` (navigation only).
     pub fn has_area(&self, a: crate::auth::roles::Area) -> bool {

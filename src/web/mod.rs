@@ -10,6 +10,7 @@ pub mod api;
 pub mod assets;
 pub mod http;
 pub mod i18n;
+mod login_routes; // login-security
 pub mod pages;
 mod routes;
 pub mod sanitize;
@@ -138,6 +139,17 @@ async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> 
                 .get(id, app.now_ms())
                 .map(|s| (id.to_string(), s))
         });
+    // login-security: client address behind trusted proxies; a session used from an
+    // address its allow-lists no longer admit is ended.
+    let client = crate::auth::signin::client_addr(&app, peer.ip(), &parts.headers);
+    let session = session.filter(|(id, s)| {
+        let ok = crate::auth::signin::request_allowed(&app, &s.user, client);
+        if !ok {
+            tracing::warn!(user = %s.user, %client, "session refused: address not allowed");
+            app.sessions.remove(id);
+        }
+        ok
+    });
     let mut req = Req {
         method: parts.method.clone(),
         path: parts.uri.path().to_string(),
@@ -150,9 +162,10 @@ async fn handle(app: Arc<App>, peer: SocketAddr, request: Request<Incoming>) -> 
         // access
         peer: peer.ip(),
         grants: None,
+        client, // login-security
     };
     if let Some((_, s)) = &req.session {
-        let who = crate::audit::access::Actor::user(&s.user, peer.ip().to_string());
+        let who = crate::audit::access::Actor::user(&s.user, client.to_string());
         req.grants = blocking(&app, move |a| {
             a.store.read(|r| crate::audit::access::grants(r, &who))
         })

@@ -30,6 +30,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     let segs: Vec<&str> = req.path.trim_start_matches('/').split('/').collect();
     let get = req.method == Method::GET || req.method == Method::HEAD;
     let post = req.method == Method::POST;
+    // login-security: sign-in steps (incl. POST /login), /account, /admin/security, /admin/ldap
+    if let Some(r) = super::login_routes::route(app, req, uri, &segs).await {
+        return r;
+    }
     match segs.as_slice() {
         [""] if get => root(app, req).await,
         ["healthz"] if get => http::text(StatusCode::OK, "ok\n"),
@@ -119,7 +123,7 @@ fn session_of(req: &Req) -> Option<&Session> {
 }
 
 /// The answer for a visitor who is not signed in: to the sign-in page, coming back here.
-fn to_login(req: &Req) -> Resp {
+pub(super) fn to_login(req: &Req) -> Resp {
     if req.method != Method::GET || req.path == "/" {
         return http::redirect("/login");
     }
@@ -134,13 +138,13 @@ fn to_login(req: &Req) -> Resp {
 
 /// Whether a POST may change state: same-origin by the browser's headers and carrying the
 /// `expected` CSRF token in the `csrf` field.
-fn post_allowed(req: &Req, uri: &Uri, expected: &str) -> bool {
+pub(super) fn post_allowed(req: &Req, uri: &Uri, expected: &str) -> bool {
     let host = http::host_of(&req.headers, uri);
     http::same_origin(&req.headers, host.as_deref()) && http::csrf_ok(expected, req.f("csrf"))
 }
 
 /// A local path to go to after sign-in (never another site).
-fn safe_next(next: Option<&str>) -> &str {
+pub(super) fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -367,7 +371,7 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 // ---- sign in / out ----------------------------------------------------------------------
 
 /// The pre-session CSRF token from the cookie, if it looks like one of ours.
-fn login_csrf_cookie(req: &Req) -> Option<&str> {
+pub(super) fn login_csrf_cookie(req: &Req) -> Option<&str> {
     req.cookie(CSRF_COOKIE).filter(|c| {
         (32..=128).contains(&c.len())
             && c.bytes()
@@ -398,45 +402,10 @@ fn login_get(req: &Req) -> Resp {
     login_page(req, StatusCode::OK, "", None)
 }
 
+// login-security: the whole sign-in flow (throttling, allow-lists, directory, TOTP, forced
+// changes) lives in `login_routes`, which also writes the audit events of every attempt.
 async fn login_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let expected = login_csrf_cookie(req).unwrap_or("");
-    if !post_allowed(req, uri, expected) {
-        return pages::csrf_failed(req);
-    }
-    let email = req.fs("email").trim().to_string();
-    let password = req.fs("password");
-    if email.is_empty() || email.len() > 254 || password.is_empty() || password.len() > 1024 {
-        let msg = t(req.lang, Key::WrongLogin);
-        return login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg));
-    }
-    let who = email.clone();
-    let peer = req.peer.to_string();
-    let result = blocking(app, move |a| {
-        // access: every sign-in attempt is an audit event (same store, own transaction).
-        let r = crate::auth::authenticate(a, &who, &password);
-        admin::record_login(a, &who, &peer, &r)?;
-        r
-    })
-    .await;
-    match result {
-        Ok(user) => {
-            if let Some((old, _)) = &req.session {
-                app.sessions.remove(old);
-            }
-            let (id, _) = app.sessions.create(&user.email, app.now_ms());
-            tracing::info!(user = %user.email, "signed in");
-            let mut r = http::redirect(safe_next(req.q("next")));
-            http::add_cookie(&mut r, &http::set_cookie(SESSION_COOKIE, &id, None));
-            http::add_cookie(&mut r, &http::set_cookie(CSRF_COOKIE, "", Some(0)));
-            r
-        }
-        Err(e) if e.kind == ErrorKind::Forbidden => {
-            tracing::info!(user = %email, "failed sign-in");
-            let msg = t(req.lang, Key::WrongLogin);
-            login_page(req, StatusCode::UNAUTHORIZED, &email, Some(msg))
-        }
-        Err(e) => pages::error_page(req, &e),
-    }
+    super::login_routes::login_post(app, req, uri).await
 }
 
 fn logout(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
@@ -641,7 +610,8 @@ async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Re
 /// store on this request, so a role change applies at once); else the answer to give: the
 /// sign-in redirect, or exactly the not-found page (issue 4: routes one may not use answer
 /// as if they did not exist).
-fn require_area(req: &Req, area: crate::auth::roles::Area) -> Result<&Session, Resp> {
+#[allow(clippy::result_large_err)] // the same shape as the handlers' other early answers
+pub(super) fn require_area(req: &Req, area: crate::auth::roles::Area) -> Result<&Session, Resp> {
     let Some(session) = session_of(req) else {
         return Err(to_login(req));
     };

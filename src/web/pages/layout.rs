@@ -59,6 +59,10 @@ pub fn page(req: &Req, title: &str, main: Markup) -> Markup {
                             }
                             div.account {
                                 span.user title=(t(l, Key::SignedInAs)) { (s.user) }
+                                // login-security: own account (password, two-step sign-in, sessions)
+                                a.account-link href="/account" aria-current=[req.path.starts_with("/account").then_some("page")] {
+                                    (super::login_text::tr(l, super::login_text::MY_ACCOUNT))
+                                }
                                 form.inline method="post" action="/logout" {
                                     input type="hidden" name="csrf" value=(s.csrf);
                                     button.linklike type="submit" { (t(l, Key::SignOut)) }

@@ -17,6 +17,11 @@ pub mod admin_queues;
 pub mod admin_roles;
 pub mod admin_users;
 pub mod audit;
+// login-security
+pub mod account;
+pub mod ldap;
+pub mod login_text;
+pub mod security;
 
 use hyper::StatusCode;
 use maud::{Markup, html};

@@ -22,54 +22,6 @@ use crate::web::blocking;
 use crate::web::http::{self, Req, Resp};
 use crate::web::pages;
 
-/// Records a sign-in attempt: `login.success` under the user's roles, or `login.failure`
-/// under the name typed (role `-`).
-pub(super) fn record_login(
-    app: &App,
-    who: &str,
-    peer: &str,
-    r: &Result<crate::auth::User>,
-) -> Result<()> {
-    let (actor, role, action, outcome, detail) = match r {
-        Ok(u) => (
-            u.email.clone(),
-            u.roles.join("+"),
-            "login.success",
-            Outcome::Ok,
-            String::new(),
-        ),
-        Err(e) if e.kind == ErrorKind::Forbidden => {
-            let typed: String = who
-                .trim()
-                .to_lowercase()
-                .chars()
-                .filter(|c| !c.is_control())
-                .take(254)
-                .collect();
-            (
-                typed,
-                "-".into(),
-                "login.failure",
-                Outcome::Denied,
-                "wrong e-mail or password".into(),
-            )
-        }
-        Err(_) => return Ok(()),
-    };
-    audit::access::record(
-        app,
-        Event {
-            actor,
-            role,
-            client: peer.to_string(),
-            action: action.into(),
-            object: "session".into(),
-            outcome,
-            detail,
-        },
-    )
-}
-
 /// Records the first-run setup (`setup.complete` on `settings`) by `actor` under `role`.
 pub(super) fn record_setup(app: &App, actor: &str, role: &str, client: &str) -> Result<()> {
     audit::access::record(
