@@ -130,8 +130,8 @@ fn enc<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 }
 
 /// Upgrades every schema-1 row to schema 2 (see the module doc). Tables without records
-/// (blobs, the queue's timer index) and the meta counters (plain integers, written with
-/// [`encode_fixed`] on purpose) stay as they are.
+/// (blobs, the queue's timer index) and the meta counters (plain integers, which read the
+/// same in either format) stay as they are.
 pub fn from_schema_1(tx: &mut WriteTx) -> Result<()> {
     use crate::helpdesk::model::{Article, Contact, MessageRef, Ticket};
     crate::auth::ensure_builtins(tx)?;
