@@ -180,10 +180,28 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 
 /// Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename,
 /// fsync of the directory (DESIGN decision 8). `mode` is the file's permission bits.
+/// Errors name the file: `Invalid` when its directory is missing or not writable (a path
+/// the user gave), `Internal` otherwise.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let r = write_atomic_io(path, bytes, mode);
+    r.map_err(|e| {
+        let msg = format!("cannot write {}: {e}", path.display());
+        match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                crate::error::Error::invalid(msg)
+            }
+            _ => crate::error::Error::internal(msg),
+        }
+    })
+}
+
+fn write_atomic_io(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -46,6 +46,20 @@ pub enum Command {
     /// The audit trail: verify its hash chain, export it.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Sign-in security recovery (for the local operator).
+    #[command(subcommand)]
+    Security(SecurityCommand),
+}
+
+/// `trygg security …`
+#[derive(Debug, Subcommand)]
+pub enum SecurityCommand {
+    /// Empties the network allow-lists and the trusted proxies, for when a policy change
+    /// locked every administrator out (audited as the local operator).
+    ResetNetwork {
+        #[command(flatten)]
+        data: DataArg,
+    },
 }
 
 // mail rules

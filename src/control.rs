@@ -62,6 +62,8 @@ pub enum Request {
     // access
     /// Check the audit chain (not itself audited: it shows no personal data).
     AuditVerify,
+    /// `trygg security reset-network`.
+    SecurityResetNetwork,
     /// Export audit records from `since_ms` (Unix ms) as `json` or `csv` text.
     AuditExport {
         since_ms: i64,
@@ -112,17 +114,49 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
         Request::MailRulesShow => Ok(serde_json::to_value(
             app.store.read(crate::helpdesk::autoreply::load)?,
         )?),
-        Request::MailRulesSet { patch } => Ok(serde_json::to_value(
-            crate::helpdesk::autoreply::update(app, patch)?,
-        )?),
+        Request::MailRulesSet { patch } => audited(
+            app,
+            actor,
+            "admin.mail.rules",
+            "mail rules",
+            serde_json::to_value(crate::helpdesk::autoreply::update(app, patch)?)
+                .map_err(Into::into),
+        ),
         Request::TicketMailInfo { number } => crate::helpdesk::links::mail_info(app, *number),
         Request::TicketMerge { from, into } => Ok(serde_json::json!({
-            "moved": crate::helpdesk::links::merge(app, *from, *into, &actor.id)?
+            "moved": crate::helpdesk::links::merge(app, actor, *from, *into)?
         })),
         // backup
-        Request::BackupRun(_) | Request::BackupStatus | Request::BackupConfigure { .. } => {
-            crate::backup::cli::execute(app, req)
-        }
+        Request::BackupStatus => crate::backup::cli::execute(app, req),
+        Request::BackupRun(_) => audited(
+            app,
+            actor,
+            "backup.run",
+            "backup",
+            crate::backup::cli::execute(app, req),
+        ),
+        Request::BackupConfigure { .. } => audited(
+            app,
+            actor,
+            "admin.backup",
+            "backup settings",
+            crate::backup::cli::execute(app, req),
+        ),
+        Request::SecurityResetNetwork => audited(
+            app,
+            actor,
+            "admin.security.reset_network",
+            "security policy",
+            app.store
+                .write(app.now_ms(), |tx| {
+                    let mut p = crate::auth::policy::load(tx)?;
+                    p.allow_global.clear();
+                    p.allow_roles.clear();
+                    p.trusted_proxies.clear();
+                    crate::auth::policy::save(tx, p)
+                })
+                .map(|()| Value::String("network allow-lists and trusted proxies cleared".into())),
+        ),
         // access
         Request::AuditVerify => Ok(serde_json::to_value(
             app.store.read(crate::audit::verify_chain)?,
@@ -131,6 +165,31 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
             app, actor, *since_ms, *format,
         )?)),
     }
+}
+
+/// Records a successful change made through the CLI under `actor` (issue 4: every admin
+/// setting change and every export is an audit event).
+fn audited(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    r: Result<Value>,
+) -> Result<Value> {
+    let v = r?;
+    crate::audit::access::record(
+        app,
+        crate::audit::Event {
+            actor: actor.id.clone(),
+            role: crate::auth::roles::LOCAL_ADMIN.to_string(),
+            client: actor.client.clone(),
+            action: action.to_string(),
+            object: object.to_string(),
+            outcome: crate::audit::Outcome::Ok,
+            detail: String::new(),
+        },
+    )?;
+    Ok(v)
 }
 
 /// access: the local operator as an audit actor: `cli:<name of unix user uid>`.

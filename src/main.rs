@@ -20,8 +20,21 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return usage_error(e),
+    };
+    if !matches!(cli.command, Command::Serve(_)) {
+        // A command whose output goes into `head` ends quietly when the pipe closes, as
+        // Unix tools do, instead of panicking on the write. (The server keeps Rust's
+        // default of ignoring SIGPIPE: a closed socket is an error, not a reason to die.)
+        // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -32,6 +45,32 @@ fn main() -> ExitCode {
             ExitCode::from(cli::exit_code(e.kind) as u8)
         }
     }
+}
+
+/// A command-line usage error as one line and exit code 2 (help and version print as
+/// clap renders them, exit 0).
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind as K;
+    if matches!(
+        e.kind(),
+        K::DisplayHelp | K::DisplayVersion | K::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.to_string();
+    let first = text
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid command line")
+        .trim()
+        .trim_start_matches("error: ");
+    eprintln!("trygg: {first} (see trygg --help)");
+    ExitCode::from(2)
 }
 
 fn one_line(e: &Error) -> String {
@@ -128,6 +167,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         // access
         Command::Audit(cmd) => run_audit(cmd),
+        Command::Security(cli::SecurityCommand::ResetNetwork { data }) => {
+            let v = query(&data.data, Request::SecurityResetNetwork)?;
+            println!("{}", v.as_str().unwrap_or_default());
+            Ok(())
+        }
         Command::Ticket(TicketCommand::List {
             data,
             status,

@@ -37,7 +37,7 @@ Date: Mon, 2 Mar 2026 10:05:00 +0100\r\n\
 \r\n\
 The printer on floor 3 does not print.\r\n";
 
-const PW: &str = "Agent-Passw0rd-456";
+const PW: &str = "Granit-Hav-Moln-456";
 
 /// What a cell of the table expects.
 #[derive(Debug, Clone, Copy)]

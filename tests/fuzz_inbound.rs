@@ -33,7 +33,7 @@ fn app() -> (tempfile::TempDir, Arc<App>) {
         SetupInput {
             org_name: "Fuzz AB".into(),
             admin_email: "admin@fuzz.example".into(),
-            admin_password: "Fuzz-Passw0rd-123".into(),
+            admin_password: "Solros-Kaffe-Vinter-42".into(),
             mailboxes: vec!["support@fuzz.example".into()],
             relay: None,
         },

@@ -99,21 +99,6 @@ fn script() -> PathBuf {
     shared().join("testing/dovecot-test.sh")
 }
 
-fn curl(jar: &Path, args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
-        .args(["-sk", "-b"])
-        .arg(jar)
-        .arg("-c")
-        .arg(jar)
-        .args(["-o", "-", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
-}
-
 fn attr(body: &str, pat: &str) -> Option<String> {
     let i = body.find(pat)?;
     Some(body[i + pat.len()..].split('"').next()?.to_string())

@@ -109,6 +109,16 @@ fn csrf_of(jar: &Path, base: &str) -> String {
 
 /// The full security form with `changes` applied on top of the defaults.
 fn save_policy(jar: &Path, base: &str, changes: &[(&str, &str)]) -> (u16, String, String) {
+    save_policy_with(jar, base, changes, &[])
+}
+
+/// [`save_policy`] with extra curl arguments (source address, headers).
+fn save_policy_with(
+    jar: &Path,
+    base: &str,
+    changes: &[(&str, &str)],
+    extra: &[&str],
+) -> (u16, String, String) {
     let csrf = csrf_of(jar, base);
     let mut fields: Vec<(&str, &str)> = vec![
         ("min_length", "10"),
@@ -129,7 +139,7 @@ fn save_policy(jar: &Path, base: &str, changes: &[(&str, &str)]) -> (u16, String
         fields.push((k, v));
     }
     fields.push(("csrf", &csrf));
-    post(jar, &format!("{base}/admin/security"), &fields, &[])
+    post(jar, &format!("{base}/admin/security"), &fields, extra)
 }
 
 fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
@@ -323,15 +333,46 @@ fn sessions_ip_allow_lists_proxies_and_lockout() {
         h.contains("x-content-type-options: nosniff") && h.contains("referrer-policy"),
         "{h}"
     );
+    // A policy that would shut out the admin saving it is refused, naming the address.
     let (st, page, _) = save_policy(&a, &base, &[("allow_global", "198.51.100.0/24")]);
+    assert_eq!(st, 400, "{page}");
+    assert!(
+        page.contains("lock you out") && page.contains("127.0.0.1"),
+        "{page}"
+    );
+    // Saved for an allowed client address forwarded by a trusted proxy (127.0.0.1), it
+    // applies; the admin's direct session (127.0.0.1 itself, no header) then ends.
+    let (st, page, h) = save_policy_with(
+        &a,
+        &base,
+        &[
+            ("allow_global", "198.51.100.0/24"),
+            ("trusted_proxies", "127.0.0.1/32"),
+        ],
+        &["-H", &xff("198.51.100.9")],
+    );
     assert_eq!(st, 303, "{page}");
+    assert!(
+        h.to_lowercase()
+            .contains("location: /admin/security?saved=1"),
+        "the policy must have been saved: {h}"
+    );
     let (st, _, h) = get(&a, &format!("{base}/account"), &[]);
     assert_eq!(st, 303, "session from a no longer allowed address: {h}");
     let e = dir.path().join("e.jar");
-    let (st, page, _) = login_as(&e, &base, ADMIN, ADMIN_PW, &["-H", &xff("198.51.100.7")]);
+    // From a peer that is not a trusted proxy (127.0.0.3), the header is ignored.
+    let (st, page, _) = login_as(
+        &e,
+        &base,
+        ADMIN,
+        ADMIN_PW,
+        &["--interface", "127.0.0.3", "-H", &xff("198.51.100.7")],
+    );
     assert_eq!(
-        st, 403,
-        "forged X-Forwarded-For from an untrusted peer: {page}"
+        st,
+        403,
+        "forged X-Forwarded-For from an untrusted peer: {page}\n{}",
+        server.log_text()
     );
     assert!(
         server.log_text().contains("outcome=\"locked_out\"")

@@ -9,35 +9,10 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::*;
 
 const MAILBOX: &str = "support@helpdesk.example.com";
-
-/// curl with a cookie jar; returns (status, body).
-fn curl(jar: &Path, args: &[&str]) -> (u16, String) {
-    let out = Command::new("curl")
-        .args(["-sk", "-b"])
-        .arg(jar)
-        .arg("-c")
-        .arg(jar)
-        .args(["-o", "-", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_string())
-}
-
-fn hidden(body: &str, name: &str) -> String {
-    let pat = format!("name=\"{name}\" value=\"");
-    let i = body
-        .find(&pat)
-        .unwrap_or_else(|| panic!("no hidden {name} in page:\n{body}"));
-    body[i + pat.len()..].split('"').next().unwrap().to_string()
-}
 
 /// `(name, value)` of every DNS record shown on the mail delivery page.
 fn records(page: &str) -> Vec<(String, String)> {

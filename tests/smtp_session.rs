@@ -18,7 +18,7 @@ fn app() -> (tempfile::TempDir, Arc<App>) {
         SetupInput {
             org_name: "Test AB".into(),
             admin_email: "admin@test.example".into(),
-            admin_password: "Test-Passw0rd-123".into(),
+            admin_password: "Solros-Kaffe-Vinter-42".into(),
             mailboxes: vec!["support@test.example".into()],
             relay: None,
         },

@@ -79,7 +79,14 @@ pub fn create_user(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(Error::invalid("name: give 1 to 200 characters"));
     }
-    password::check_policy(pw)?;
+    // The configured password policy applies to accounts an admin creates too.
+    let (policy, words) = app.store.read(|r| {
+        Ok((
+            super::policy::load(r)?,
+            super::policy::org_words(r, &email, &name)?,
+        ))
+    })?;
+    super::policy::check_password(&policy, pw, &words)?;
     let hash = password::hash(pw)?;
     let now = app.now_ms();
     let object = format!("user:{email}");
@@ -200,6 +207,14 @@ pub fn save_role(app: &App, actor: &Actor, input: RoleInput) -> Result<()> {
                     .join(",")
             );
             roles::save(tx, def)?;
+            // An admin must not lock everyone (themselves first) out of user administration
+            // by editing a role they hold.
+            if !crate::audit::access::grants(tx, actor)?.has_area(Area::Users) {
+                return Err(Error::invalid(
+                    "this change would take user administration away from your own account; \
+                     give the role the users area, or give yourself another role that has it first",
+                ));
+            }
             Ok(((), detail))
         },
     )

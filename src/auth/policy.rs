@@ -179,6 +179,19 @@ pub fn password_expired(p: &SecurityPolicy, u: &User, s: &UserSecurity, now_ms: 
 /// Organisation-specific words a password must not be built on: "trygg", the organisation
 /// name and its words, mailbox domains and their labels, and the user's name and address.
 pub fn org_words(r: &impl Reader, email: &str, name: &str) -> Result<Vec<String>> {
+    Ok(match crate::helpdesk::settings::load(r)? {
+        Some(s) => org_words_from(&s.org_name, &s.mailboxes, email, name),
+        None => org_words_from("", &[], email, name),
+    })
+}
+
+/// [`org_words`] from explicit values (first-run setup, before any settings exist).
+pub fn org_words_from(
+    org_name: &str,
+    mailboxes: &[String],
+    email: &str,
+    name: &str,
+) -> Vec<String> {
     let mut words = vec!["trygg".to_string(), "helpdesk".to_string()];
     let mut add = |w: &str| {
         let w = w.trim().to_lowercase();
@@ -186,18 +199,16 @@ pub fn org_words(r: &impl Reader, email: &str, name: &str) -> Result<Vec<String>
             words.push(w);
         }
     };
-    if let Some(s) = crate::helpdesk::settings::load(r)? {
-        add(&s.org_name);
-        for w in s.org_name.split(|c: char| !c.is_alphanumeric()) {
-            add(w);
-        }
-        for m in &s.mailboxes {
-            if let Some((local, domain)) = m.rsplit_once('@') {
-                add(local);
-                add(domain);
-                for label in domain.split('.') {
-                    add(label);
-                }
+    add(org_name);
+    for w in org_name.split(|c: char| !c.is_alphanumeric()) {
+        add(w);
+    }
+    for m in mailboxes {
+        if let Some((local, domain)) = m.rsplit_once('@') {
+            add(local);
+            add(domain);
+            for label in domain.split('.') {
+                add(label);
             }
         }
     }
@@ -215,7 +226,7 @@ pub fn org_words(r: &impl Reader, email: &str, name: &str) -> Result<Vec<String>
     for w in name.split_whitespace() {
         add(w);
     }
-    Ok(words)
+    words
 }
 
 /// Checks `pw` against the policy's length, classes and zxcvbn strength, with `words`

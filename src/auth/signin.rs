@@ -139,6 +139,49 @@ pub fn save_policy(app: &App, p: SecurityPolicy) -> Result<()> {
     app.store.write(app.now_ms(), |tx| policy::save(tx, p))
 }
 
+/// Saves `p` for the admin `saver` whose request came from socket `peer` with `headers`,
+/// refusing what would lock them out or open the door: allow-lists that exclude the
+/// saver's client address as the *new* policy sees it (its trusted proxies), role names
+/// that do not exist, and a trusted proxy list that trusts every address. Errors:
+/// `Invalid` saying what to fix.
+pub fn save_policy_checked(
+    app: &App,
+    p: SecurityPolicy,
+    saver: &str,
+    peer: IpAddr,
+    headers: &hyper::HeaderMap,
+) -> Result<()> {
+    let ip = ipnet::client_addr(&p, peer, headers);
+    app.store.write(app.now_ms(), |tx| {
+        for name in p
+            .allow_roles
+            .iter()
+            .map(|(r, _)| r.trim())
+            .chain(p.totp_roles.iter().map(|r| r.trim()))
+        {
+            if crate::auth::roles::get(tx, &name.to_lowercase())?.is_none() {
+                return Err(Error::invalid(format!("there is no role named \"{name}\"")));
+            }
+        }
+        for net in &p.trusted_proxies {
+            let n = net.trim();
+            if n.ends_with("/0") {
+                return Err(Error::invalid(format!(
+                    "trusted proxies: {n} would trust every address, so any client could claim any address"
+                )));
+            }
+        }
+        if let Some(u) = find_user(tx, saver)?
+            && !ipnet::allowed(&p, Some(&u), ip)
+        {
+            return Err(Error::invalid(format!(
+                "this would lock you out: your address {ip} is not allowed by these lists; add it (or its network) first"
+            )));
+        }
+        policy::save(tx, p)
+    })
+}
+
 /// The client address of a request (socket peer, or forwarded by a trusted proxy).
 pub fn client_addr(app: &App, peer: IpAddr, headers: &hyper::HeaderMap) -> IpAddr {
     match policy(app) {

@@ -223,6 +223,8 @@ pub struct RunRequest {
 pub fn run(app: &App, req: &RunRequest) -> Result<RunOutcome> {
     let _guard = RUN_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     let settings = app.store.read(load_settings)?;
+    // A run never creates its target, `--to` included: a missing directory is far more often
+    // an unmounted disk or a typo than a wish (the runbook's promise).
     let (target, configured) = match &req.to {
         Some(t) => (PathBuf::from(t), t == &settings.target),
         None if settings.target.is_empty() => {
@@ -233,7 +235,7 @@ pub fn run(app: &App, req: &RunRequest) -> Result<RunOutcome> {
         None => (PathBuf::from(&settings.target), true),
     };
     let enc = settings.encrypt_to()?;
-    prepare_target(&target, !configured)?;
+    prepare_target(&target, false)?;
     let started = std::time::Instant::now();
     let mut out = match req.kind {
         Kind::Full => full::run(app, &target, &enc)?,

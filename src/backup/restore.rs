@@ -198,8 +198,12 @@ pub fn choose_chain(chains: Vec<Manifest>, o: &RestoreOptions) -> Result<Manifes
                 && o.until_ms.is_none_or(|t| full.seq_to_ts_ms <= t)
         })
     };
-    let m = pick.ok_or_else(|| {
-        Error::not_found("no backup chain starts early enough for the requested point")
+    let m = pick.ok_or_else(|| match &o.chain {
+        Some(c) => Error::not_found(format!(
+            "there is no backup chain {c:?} in {}",
+            o.from.display()
+        )),
+        None => Error::not_found("no backup chain starts early enough for the requested point"),
     })?;
     m.check_continuity()?;
     if let (Some(s), Some(last)) = (o.seq, m.last())
@@ -245,6 +249,7 @@ pub fn restore(o: &RestoreOptions, keys: &DecryptWith) -> Result<RestoreReport> 
             )));
         }
     }
+    let created = !o.to.exists();
     crate::app::create_private_dir(&o.to)?;
     let tmp = o.to.join(format!(".{}.restoring", crate::app::STORE_FILE));
     let _ = std::fs::remove_file(&tmp);
@@ -253,6 +258,10 @@ pub fn restore(o: &RestoreOptions, keys: &DecryptWith) -> Result<RestoreReport> 
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&tmp);
+            if created {
+                // Leave no empty data directory behind (remove_dir refuses a non-empty one).
+                let _ = std::fs::remove_dir(&o.to);
+            }
             return Err(e);
         }
     };

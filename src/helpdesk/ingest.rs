@@ -758,7 +758,7 @@ mod tests {
             SetupInput {
                 org_name: "Hjälpdesken AB".into(),
                 admin_email: AGENT.into(),
-                admin_password: "Admin-Passw0rd-123".into(),
+                admin_password: "Solros-Kaffe-Vinter-42".into(),
                 mailboxes: vec![SUPPORT.into(), "it@helpdesk.example.com".into()],
                 relay: None,
             },
@@ -941,7 +941,13 @@ mod tests {
         assert_eq!(agent.ticket, g.ticket);
 
         // Merge the stranger's ticket: articles move, later replies to it follow.
-        let moved = links::merge(&f.app, stranger.ticket, a.ticket, AGENT).unwrap();
+        let moved = links::merge(
+            &f.app,
+            &crate::audit::access::Actor::local(AGENT),
+            stranger.ticket,
+            a.ticket,
+        )
+        .unwrap();
         assert_eq!(moved, 1);
         assert_eq!(ticket(&f, stranger.ticket).status, TicketStatus::Closed);
         let after = send(
@@ -955,7 +961,15 @@ mod tests {
             ),
         );
         assert_eq!(after.ticket, a.ticket);
-        assert!(links::merge(&f.app, stranger.ticket, a.ticket, AGENT).is_err());
+        assert!(
+            links::merge(
+                &f.app,
+                &crate::audit::access::Actor::local(AGENT),
+                stranger.ticket,
+                a.ticket
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -82,12 +82,56 @@ pub fn show_links(app: &App, number: u64) -> Result<Vec<LinkView>> {
 ///
 /// Errors: `NotFound` for an unknown ticket; `Invalid` when both are the same; `Conflict`
 /// when `from` was already merged.
-pub fn merge(app: &App, from: u64, into: u64, by: &str) -> Result<usize> {
+pub fn merge(
+    app: &App,
+    actor: &crate::audit::access::Actor,
+    from: u64,
+    into: u64,
+) -> Result<usize> {
+    use crate::audit::access::{Need, grants, guard};
+    use crate::auth::roles::QueuePerm;
     if from == into {
         return Err(Error::invalid("a ticket cannot be merged into itself"));
     }
-    let now = app.now_ms();
-    app.store.write(now, |tx| {
+    // Both tickets need `change` (issue 4). The guard checks one of them and records the
+    // attempt; the other is checked first, so a refusal names the ticket the actor may not
+    // change and looks exactly like a missing ticket.
+    let may_change = |n: u64| -> Result<bool> {
+        app.store.read(|r| {
+            let g = grants(r, actor)?;
+            Ok(match get_ticket(r, n) {
+                Ok(t) => g.can(super::queues::of_ticket(&t), QueuePerm::Change),
+                Err(e) if e.kind == crate::error::ErrorKind::NotFound => false,
+                Err(e) => return Err(e),
+            })
+        })
+    };
+    let checked = if may_change(into)? { from } else { into };
+    let by = actor.id.clone();
+    guard(
+        app,
+        actor,
+        Need::Ticket(checked, QueuePerm::Change),
+        "ticket.merge",
+        &format!("ticket {from}"),
+        |tx, allowed| {
+            let other = if checked == from { into } else { from };
+            let t = get_ticket(tx, other)?;
+            if !allowed
+                .grants
+                .can(super::queues::of_ticket(&t), QueuePerm::Change)
+            {
+                return Err(super::tickets::no_ticket(other));
+            }
+            let n = merge_in_tx(tx, from, into, &by, app.now_ms())?;
+            Ok((n, format!("into ticket {into}: {n} articles moved")))
+        },
+    )
+}
+
+/// The merge itself, inside the caller's (audited) transaction.
+fn merge_in_tx(tx: &mut WriteTx, from: u64, into: u64, by: &str, now: i64) -> Result<usize> {
+    {
         let mut src = get_ticket(tx, from)?;
         let mut dst = get_ticket(tx, into)?;
         if links_of(tx, from)?
@@ -144,7 +188,7 @@ pub fn merge(app: &App, from: u64, into: u64, by: &str) -> Result<usize> {
             "tickets merged"
         );
         Ok(moved.len())
-    })
+    }
 }
 
 /// Mail facts of a ticket for programs and tests: its links and, per article, which of our

@@ -71,7 +71,8 @@ pub fn of_ticket(t: &super::Ticket) -> &str {
     }
 }
 
-/// Creates or updates queue `q` (the caller checks the `mail` area and audits).
+/// Creates or updates queue `q` (the caller checks the `mail` area and audits); its
+/// mailboxes become support addresses (added to the settings' mailboxes).
 /// Errors: `Invalid` for a bad id, empty name or malformed mailbox.
 pub fn save(tx: &mut WriteTx, mut q: Queue) -> Result<()> {
     check_name("queue id", &q.id)?;
@@ -87,5 +88,18 @@ pub fn save(tx: &mut WriteTx, mut q: Queue) -> Result<()> {
         }
     }
     q.mailboxes = boxes;
+    // A queue's addresses are support addresses: the SMTP listener, IMAP fetch, threading
+    // and loop rules all know "our" addresses from the settings, so add them there.
+    if let Some(mut s) = super::settings::load(tx)? {
+        let before = s.mailboxes.len();
+        for m in &q.mailboxes {
+            if !s.mailboxes.contains(m) {
+                s.mailboxes.push(m.clone());
+            }
+        }
+        if s.mailboxes.len() != before {
+            super::settings::save(tx, &s)?;
+        }
+    }
     tx.put_rec(Table::Queues, q.id.as_bytes(), &q)
 }

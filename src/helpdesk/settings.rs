@@ -74,11 +74,16 @@ impl Relay {
             Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(bad)?,
             None => 25,
         };
-        let valid_host = !host.is_empty()
-            && host.len() <= 253
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'));
+        // A colon only belongs in an IPv6 literal (`[2001:db8::1]:25` or bare `2001:db8::1`).
+        let valid_host = if host.contains(':') {
+            host.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            !host.is_empty()
+                && host.len() <= 253
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-'))
+        };
         if !valid_host {
             return Err(bad());
         }
@@ -451,7 +456,13 @@ fn run_setup_inner(
     if mailboxes.is_empty() {
         return Err(Error::invalid("support mailbox: give at least one address"));
     }
-    auth::password::check_policy(&input.admin_password)?;
+    // The default password policy (strength, organisation words) from the first account on.
+    let words = auth::policy::org_words_from(&input.org_name, &mailboxes, &admin, "");
+    auth::policy::check_password(
+        &auth::policy::SecurityPolicy::default(),
+        &input.admin_password,
+        &words,
+    )?;
     let hash = auth::password::hash(&input.admin_password)?;
     let mut secret = [0u8; 32];
     rand::Rng::fill(&mut rand::rngs::OsRng, &mut secret);
@@ -497,6 +508,11 @@ mod tests {
         assert!(Relay::parse_addr("host:99999").is_err());
         assert!(Relay::parse_addr("bad host:25").is_err());
         assert!(Relay::parse_addr("").is_err());
+        assert!(Relay::parse_addr("h:1:2").is_err());
+        assert_eq!(
+            Relay::parse_addr("2001:db8::1").unwrap(),
+            ("2001:db8::1".into(), 25)
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use super::http::{self, CSRF_COOKIE, Req, Resp, SESSION_COOKIE};
 use super::i18n::{Key, t};
 use super::pages::login_text::{self as lt, tr};
 use super::pages::{self, login::Enrolment};
-use super::routes::{login_csrf_cookie, post_allowed, require_area, safe_next, to_login};
+use super::routes::{
+    audit_admin, login_csrf_cookie, post_allowed, require_area, safe_next, to_login,
+};
 use super::{blocking, method_not_allowed};
 use crate::app::App;
 use crate::auth::roles::Area;
@@ -612,7 +614,7 @@ async fn security_page(
     form: Option<(&pages::security::PolicyForm, &str)>,
     notice: Option<&str>,
 ) -> Resp {
-    let session = match require_area(req, Area::Policies) {
+    let session = match require_area(app, req, Area::Policies) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -633,7 +635,7 @@ async fn security_page(
 }
 
 async fn security_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(req, Area::Policies) {
+    let session = match require_area(app, req, Area::Policies) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -663,9 +665,22 @@ async fn security_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         Err(m) => return security_page(app, req, Some((&f, &m)), None).await,
     };
     let who = session.user.clone();
-    match blocking(app, move |a| signin::save_policy(a, p)).await {
+    let (saver, peer, headers) = (session.user.clone(), req.peer, req.headers.clone());
+    match blocking(app, move |a| {
+        signin::save_policy_checked(a, p, &saver, peer, &headers)
+    })
+    .await
+    {
         Ok(()) => {
             tracing::info!(user = %who, "sign-in security policy changed");
+            audit_admin(
+                app,
+                req,
+                "admin.security",
+                "security policy",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             http::redirect("/admin/security?saved=1")
         }
         Err(e) if e.kind == ErrorKind::Invalid => {
@@ -684,7 +699,7 @@ async fn ldap_page(
     test: Option<(&[ldap::TestStep], &str)>,
     error: Option<&str>,
 ) -> Resp {
-    let session = match require_area(req, Area::Users) {
+    let session = match require_area(app, req, Area::Users) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -744,7 +759,7 @@ async fn ldap_form(app: &Arc<App>, req: &Req) -> Result<ldap::LdapConfig, String
 }
 
 async fn ldap_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(req, Area::Users) {
+    let session = match require_area(app, req, Area::Users) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -764,6 +779,14 @@ async fn ldap_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     {
         Ok(()) => {
             tracing::info!(user = %who, "directory settings changed");
+            audit_admin(
+                app,
+                req,
+                "admin.ldap",
+                "directory settings",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             http::redirect("/admin/ldap?saved=1")
         }
         Err(e) if e.kind == ErrorKind::Invalid => {
@@ -774,7 +797,7 @@ async fn ldap_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn ldap_test(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(req, Area::Users) {
+    let session = match require_area(app, req, Area::Users) {
         Ok(s) => s,
         Err(r) => return r,
     };

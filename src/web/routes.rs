@@ -559,12 +559,14 @@ async fn ticket_status(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
             return pages::error_page(req, &Error::invalid("status must be open or closed"));
         }
     };
-    tracing::info!(user = %session.user, ticket = n, status = status.as_str(), "ticket status changed");
     let Some(actor) = req.actor() else {
         return to_login(req);
     };
     match blocking(app, move |a| tickets::set_status(a, &actor, n, status)).await {
-        Ok(()) => http::redirect(&format!("/tickets/{n}")),
+        Ok(()) => {
+            tracing::info!(user = %session.user, ticket = n, status = status.as_str(), "ticket status changed");
+            http::redirect(&format!("/tickets/{n}"))
+        }
         Err(e) => pages::error_page(req, &e),
     }
 }
@@ -609,16 +611,63 @@ async fn attachment(app: &Arc<App>, req: &Req, n: &str, id: &str, i: &str) -> Re
 /// The signed-in session if its user's roles grant admin area `area` (resolved from the
 /// store on this request, so a role change applies at once); else the answer to give: the
 /// sign-in redirect, or exactly the not-found page (issue 4: routes one may not use answer
-/// as if they did not exist).
+/// as if they did not exist). A refusal is an audit event.
 #[allow(clippy::result_large_err)] // the same shape as the handlers' other early answers
-pub(super) fn require_area(req: &Req, area: crate::auth::roles::Area) -> Result<&Session, Resp> {
+pub(super) fn require_area<'r>(
+    app: &App,
+    req: &'r Req,
+    area: crate::auth::roles::Area,
+) -> Result<&'r Session, Resp> {
     let Some(session) = session_of(req) else {
         return Err(to_login(req));
     };
     if req.has_area(area) {
         Ok(session)
     } else {
+        audit_admin(
+            app,
+            req,
+            "admin.view",
+            &req.path,
+            crate::audit::Outcome::Denied,
+            format!("no permission for the {} area", area.as_str()),
+        );
         Err(pages::not_found(req))
+    }
+}
+
+/// Records an admin page's change (or refusal) in the audit trail under the signed-in
+/// actor. The change itself was committed by its domain function just before, so this is
+/// its own transaction right after it; a failure to record is logged, not hidden.
+pub(super) fn audit_admin(
+    app: &App,
+    req: &Req,
+    action: &str,
+    object: &str,
+    outcome: crate::audit::Outcome,
+    detail: String,
+) {
+    let Some(actor) = req.actor() else {
+        return;
+    };
+    let ev = crate::audit::Event {
+        actor: actor.id,
+        role: req
+            .grants
+            .as_ref()
+            .map(|g| g.role_label())
+            .unwrap_or_default(),
+        client: actor.client,
+        action: action.to_string(),
+        object: object.to_string(),
+        outcome,
+        detail,
+    };
+    if let Err(e) = tokio::task::block_in_place(|| crate::audit::access::record(app, ev)) {
+        tracing::error!(
+            action,
+            "could not record an admin change in the audit trail: {e}"
+        );
     }
 }
 
@@ -628,7 +677,7 @@ async fn mail_delivery_page(
     status: Option<StatusCode>,
     error: Option<&str>,
 ) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -674,7 +723,7 @@ async fn mail_delivery_page(
 }
 
 async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -696,6 +745,14 @@ async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         Ok(()) => {
             tracing::info!(user = %who, "mail delivery settings changed");
             app.outbound_wakeup.notify_one();
+            audit_admin(
+                app,
+                req,
+                "admin.mail.delivery",
+                "settings",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             http::redirect("/admin/mail?saved=1")
         }
         Err(e) if e.kind == ErrorKind::Invalid => {
@@ -706,7 +763,7 @@ async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -722,6 +779,14 @@ async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     {
         Ok(k) => {
             tracing::info!(user = %who, selector = %k.selector, "new DKIM keys generated");
+            audit_admin(
+                app,
+                req,
+                "admin.mail.dkim",
+                "dkim keys",
+                crate::audit::Outcome::Ok,
+                format!("selector {}", k.selector),
+            );
             http::redirect("/admin/mail?saved=1#dns-records")
         }
         Err(e) if e.kind == ErrorKind::Invalid => {
@@ -732,7 +797,7 @@ async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn mail_delivery_queue(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -761,6 +826,14 @@ async fn mail_delivery_queue(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, act
     match result {
         Ok(()) => {
             tracing::info!(user = %session.user, item = id, action, "outbound queue action");
+            audit_admin(
+                app,
+                req,
+                &format!("admin.mail.queue.{action}"),
+                &format!("outbound {id}"),
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             http::redirect("/admin/mail?saved=1#outbound-queue")
         }
         Err(e) => pages::error_page(req, &e),
@@ -782,13 +855,16 @@ async fn ticket_merge(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
             &Error::invalid("give the number of the ticket to merge into"),
         );
     };
-    let user = session.user.clone();
+    let Some(actor) = req.actor() else {
+        return to_login(req);
+    };
     match blocking(app, move |a| {
-        crate::helpdesk::links::merge(a, n, into, &user)
+        crate::helpdesk::links::merge(a, &actor, n, into)
     })
     .await
     {
         Ok(_) => http::redirect(&format!("/tickets/{into}")),
+        Err(e) if e.kind == ErrorKind::NotFound => pages::not_found(req),
         Err(e) => pages::error_page(req, &e),
     }
 }
@@ -821,7 +897,17 @@ async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     })
     .await
     {
-        Ok(rules) => pages::mail_rules::page(req, StatusCode::OK, &rules, &csrf, None, true),
+        Ok(rules) => {
+            audit_admin(
+                app,
+                req,
+                "admin.mail.rules",
+                "mail rules",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
+            pages::mail_rules::page(req, StatusCode::OK, &rules, &csrf, None, true)
+        }
         Err(e) if e.kind == ErrorKind::Invalid => {
             let shown = form.to_rules_lossy();
             pages::mail_rules::page(
@@ -892,7 +978,7 @@ async fn backup_page(app: &Arc<App>, req: &Req) -> Resp {
     };
     match backup_is_admin(app, req).await {
         Ok(true) => backup_render(app, req, session, StatusCode::OK, None, None).await,
-        Ok(false) => pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText))),
+        Ok(false) => pages::not_found(req),
         Err(e) => pages::error_page(req, &e),
     }
 }
@@ -906,9 +992,7 @@ async fn backup_save(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     }
     match backup_is_admin(app, req).await {
         Ok(true) => {}
-        Ok(false) => {
-            return pages::error_page(req, &Error::forbidden(t(req.lang, Key::ForbiddenText)));
-        }
+        Ok(false) => return pages::not_found(req),
         Err(e) => return pages::error_page(req, &e),
     }
     let num = |k: &str| -> Result<u32, Error> {
@@ -970,6 +1054,14 @@ async fn backup_save(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     match r {
         Ok(()) => {
             tracing::info!(user = %user, "backup settings changed");
+            audit_admin(
+                app,
+                req,
+                "admin.backup",
+                "backup settings",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             let saved = t(req.lang, Key::BackupSaved);
             backup_render(app, req, session, StatusCode::OK, Some(saved), None).await
         }
@@ -1032,7 +1124,7 @@ async fn render_imap(
 }
 
 async fn imap_page(app: &Arc<App>, req: &Req) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1040,7 +1132,7 @@ async fn imap_page(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1068,6 +1160,14 @@ async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
     {
         Ok(id) => {
             tracing::info!(user = %session.user, account = id, "IMAP account added");
+            audit_admin(
+                app,
+                req,
+                "admin.imap",
+                "imap accounts",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             http::redirect("/admin/imap")
         }
         Err(e) if e.kind == ErrorKind::Invalid => {
@@ -1088,7 +1188,7 @@ async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1110,6 +1210,14 @@ async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &st
     match done {
         Ok(()) => {
             tracing::info!(user = %session.user, account = id, action, "IMAP account changed");
+            audit_admin(
+                app,
+                req,
+                "admin.imap",
+                "imap accounts",
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
             http::redirect("/admin/imap")
         }
         Err(e) => pages::error_page(req, &e),
@@ -1117,7 +1225,7 @@ async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &st
 }
 
 async fn quarantine_raw(app: &Arc<App>, req: &Req, id: &str) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1153,7 +1261,7 @@ async fn quarantine_raw(app: &Arc<App>, req: &Req, id: &str) -> Resp {
 }
 
 async fn quarantine_dismiss(app: &Arc<App>, req: &Req, uri: &Uri, id: &str) -> Resp {
-    let session = match require_area(req, crate::auth::roles::Area::Mail) {
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -1168,7 +1276,17 @@ async fn quarantine_dismiss(app: &Arc<App>, req: &Req, uri: &Uri, id: &str) -> R
     })
     .await
     {
-        Ok(()) => http::redirect("/admin/imap#quarantine"),
+        Ok(()) => {
+            audit_admin(
+                app,
+                req,
+                "admin.quarantine.dismiss",
+                &format!("quarantine {id}"),
+                crate::audit::Outcome::Ok,
+                String::new(),
+            );
+            http::redirect("/admin/imap#quarantine")
+        }
         Err(e) => pages::error_page(req, &e),
     }
 }

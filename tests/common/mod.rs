@@ -57,7 +57,7 @@ pub fn trygg(args: &[&str]) -> Output {
 /// `trygg setup` on `data` with one admin and `mailboxes`; extra args appended.
 pub fn setup(data: &Path, mailboxes: &[&str], extra: &[&str]) {
     let pw = data.with_extension("pw");
-    std::fs::write(&pw, "Admin-Passw0rd-123\n").unwrap();
+    std::fs::write(&pw, "Solros-Kaffe-Vinter-42\n").unwrap();
     let mut args = vec![
         "setup".to_string(),
         "--data".into(),
@@ -84,7 +84,7 @@ pub fn setup(data: &Path, mailboxes: &[&str], extra: &[&str]) {
 }
 
 pub const ADMIN: &str = "admin@helpdesk.example.com";
-pub const ADMIN_PW: &str = "Admin-Passw0rd-123";
+pub const ADMIN_PW: &str = "Solros-Kaffe-Vinter-42";
 
 /// A running `trygg serve`, killed (SIGKILL) on drop.
 pub struct Server {
@@ -334,4 +334,35 @@ pub fn ticket_mail_info(data: &Path, n: u64) -> serde_json::Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).expect("mail-info json")
+}
+
+/// curl (TLS not verified: the test servers' certificates are self-signed) with a cookie
+/// jar; returns (status, body).
+pub fn curl(jar: &Path, args: &[&str]) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sk", "-b"])
+        .arg(jar)
+        .arg("-c")
+        .arg(jar)
+        .args(["-o", "-", "-w", "\n%{http_code}"])
+        .args(args)
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
+    (code.trim().parse().unwrap_or(0), body.to_string())
+}
+
+/// The value of the hidden form field `name` in `body`; panics (failing the test) when the
+/// page has none.
+pub fn hidden(body: &str, name: &str) -> String {
+    let pat = format!("name=\"{name}\" value=\"");
+    let i = body
+        .find(&pat)
+        .unwrap_or_else(|| panic!("no hidden {name} in page:\n{body}"));
+    body[i + pat.len()..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

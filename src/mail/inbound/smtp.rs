@@ -52,12 +52,19 @@ pub struct Limits {
     pub max_per_ip: usize,
 }
 
-/// A positive integer from the environment variable `name`, clamped to `min..=max`.
+/// A positive integer from the environment variable `name`, clamped to `min..=max`. A value
+/// that is not a number, or that had to be clamped, is reported in the log (once per read).
 fn env_limit(name: &str, min: u64, max: u64) -> Option<u64> {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|v| v.clamp(min, max))
+    let raw = std::env::var(name).ok()?;
+    let Ok(v) = raw.trim().parse::<u64>() else {
+        tracing::warn!("{name}={raw:?} is not a whole number; using the default");
+        return None;
+    };
+    let c = v.clamp(min, max);
+    if c != v {
+        tracing::warn!("{name}={v} is outside {min}..={max}; using {c}");
+    }
+    Some(c)
 }
 
 impl Default for Limits {

@@ -11,17 +11,54 @@ use crate::web::i18n::{Key, t};
 /// Links between the admin pages the user may open.
 pub fn admin_nav(req: &Req) -> Markup {
     let l = req.lang;
+    let lt = |x: super::login_text::Tr| super::login_text::tr(l, x);
+    // Every admin page the signed-in user's roles allow, and only those.
+    let mut pages: Vec<(&str, &str)> = Vec::new();
+    if req.has_area(Area::Users) {
+        pages.push(("/admin/users", t(l, Key::AdminUsers)));
+        pages.push(("/admin/roles", t(l, Key::AdminRoles)));
+    }
+    if req.may_manage_queues() {
+        pages.push(("/admin/queues", t(l, Key::AdminQueues)));
+    }
+    if req.has_area(Area::Mail) {
+        pages.push(("/admin/mail", t(l, Key::MailDeliveryTitle)));
+        pages.push(("/admin/mail-rules", t(l, Key::MailRules)));
+        pages.push(("/admin/imap", t(l, Key::ImapTitle)));
+    }
+    if req.has_area(Area::Backups) {
+        pages.push(("/admin/backup", t(l, Key::BackupTitle)));
+    }
+    if req.has_area(Area::Policies) {
+        pages.push(("/admin/security", lt(super::login_text::SECURITY_TITLE)));
+    }
+    if req.has_area(Area::Users) {
+        pages.push(("/admin/ldap", lt(super::login_text::DIRECTORY)));
+    }
+    if req.has_area(Area::Audit) {
+        pages.push(("/audit", t(l, Key::AuditLog)));
+    }
     html! {
         nav.tabs {
-            @if req.has_area(Area::Users) {
-                a href="/admin/users" aria-current=[(req.path == "/admin/users").then_some("page")] { (t(l, Key::AdminUsers)) }
-                a href="/admin/roles" aria-current=[(req.path == "/admin/roles").then_some("page")] { (t(l, Key::AdminRoles)) }
-            }
-            @if req.may_manage_queues() {
-                a href="/admin/queues" aria-current=[(req.path == "/admin/queues").then_some("page")] { (t(l, Key::AdminQueues)) }
+            @for (href, label) in pages {
+                a href=(href) aria-current=[(req.path == href).then_some("page")] { (label) }
             }
         }
     }
+}
+
+/// The first admin page the signed-in user may open (the topbar's "Administration" link).
+pub fn first_admin_page(req: &Req) -> Option<&'static str> {
+    [
+        (req.has_area(Area::Users), "/admin/users"),
+        (req.may_manage_queues(), "/admin/queues"),
+        (req.has_area(Area::Mail), "/admin/mail"),
+        (req.has_area(Area::Backups), "/admin/backup"),
+        (req.has_area(Area::Policies), "/admin/security"),
+        (req.has_area(Area::Audit), "/audit"),
+    ]
+    .into_iter()
+    .find_map(|(ok, p)| ok.then_some(p))
 }
 
 fn perm_label(l: crate::web::i18n::Lang, p: QueuePerm) -> &'static str {

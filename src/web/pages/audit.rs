@@ -21,7 +21,14 @@ pub fn render(
     error: Option<&str>,
 ) -> Markup {
     let l = req.lang;
-    let q = |k: &str| req.q(k).unwrap_or("").to_string();
+    // Echoed filter values without control characters (a NUL is not HTML-escaped).
+    let q = |k: &str| -> String {
+        req.q(k)
+            .unwrap_or("")
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect()
+    };
     let link = |off: usize| {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for k in ["actor", "action", "object", "from", "to"] {
@@ -34,7 +41,7 @@ pub fn render(
         format!("/audit?{}", ser.finish())
     };
     let body = html! {
-        div.page-head { h1 { (t(l, Key::AuditLog)) } }
+        div.page-head { h1 { (t(l, Key::AuditLog)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         form.filters method="get" action="/audit" {
             div.field { label for="a-actor" { (t(l, Key::AuditActor)) } input #a-actor type="text" name="actor" value=(q("actor")) maxlength="254"; }

@@ -33,7 +33,7 @@ pub fn render(
     let l = req.lang;
     let s = &v.settings;
     let body = html! {
-        div.page-head { h1 { (t(l, Key::BackupTitle)) } }
+        div.page-head { h1 { (t(l, Key::BackupTitle)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(n) = notice { p.notice role="status" { (n) } }
         @if let Some(e) = error { p.error role="alert" { (e) } }
         section.card {

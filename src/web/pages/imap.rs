@@ -30,7 +30,7 @@ pub fn render(req: &Req, p: &ImapPage<'_>) -> Markup {
     let new_items = p.quarantine.iter().filter(|q| !q.dismissed).count();
     let body = html! {
         div.page-head {
-            h1 { (t(l, Key::ImapTitle)) }
+            div.page-head { h1 { (t(l, Key::ImapTitle)) } (super::admin_roles::admin_nav(req)) }
         }
         p.lead { (t(l, Key::ImapIntro)) }
         @if new_items > 0 {

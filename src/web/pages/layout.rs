@@ -2,7 +2,6 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use crate::auth::roles::Area;
 use crate::web::assets;
 use crate::web::http::Req;
 use crate::web::i18n::{Key, Lang, t};
@@ -37,23 +36,11 @@ pub fn page(req: &Req, title: &str, main: Markup) -> Markup {
                                 a href="/tickets" aria-current=[on_tickets.then_some("page")] {
                                     (t(l, Key::Tickets))
                                 }
-                                // outbound: admin page (non-admins get 403 there)
-                                a href="/admin/mail" aria-current=[req.path.starts_with("/admin/mail").then_some("page")] {
-                                    (t(l, Key::MailDeliveryTitle))
-                                }
-                                // access
-                                @if req.has_area(Area::Users) {
-                                    a href="/admin/users" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
-                                        (t(l, Key::AdminUsers))
-                                    }
-                                } @else if req.may_manage_queues() {
-                                    a href="/admin/queues" aria-current=[req.path.starts_with("/admin/").then_some("page")] {
-                                        (t(l, Key::AdminQueues))
-                                    }
-                                }
-                                @if req.has_area(Area::Audit) {
-                                    a href="/audit" aria-current=[(req.path == "/audit").then_some("page")] {
-                                        (t(l, Key::AuditLog))
+                                // Administration: shown only with an admin area (or
+                                // queue management); the sub-navigation lists the rest.
+                                @if let Some(first) = super::admin_roles::first_admin_page(req) {
+                                    a href=(first) aria-current=[(req.path.starts_with("/admin") || req.path == "/audit").then_some("page")] {
+                                        (t(l, Key::Administration))
                                     }
                                 }
                             }

@@ -51,7 +51,7 @@ pub fn render(
         }
     };
     let body = html! {
-        h1 { (tr(l, lt::DIRECTORY)) }
+        div.page-head { h1 { (tr(l, lt::DIRECTORY)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(n) = notice {
             p.notice role="status" { (n) }
         }

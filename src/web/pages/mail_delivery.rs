@@ -50,7 +50,7 @@ pub fn render(req: &Req, p: &MailDeliveryPage<'_>) -> Markup {
     };
     let opt = t(l, Key::Optional);
     let body = html! {
-        h1 { (t(l, Key::MailDeliveryTitle)) }
+        div.page-head { h1 { (t(l, Key::MailDeliveryTitle)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(n) = p.notice {
             p.notice role="status" { (n) }
         }

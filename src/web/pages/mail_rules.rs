@@ -136,7 +136,7 @@ pub fn page(
     let title = t(l, Key::MailRules);
     let body = html! {
         section.card.mail-rules {
-            h1 { (title) }
+            div.page-head { h1 { (title) } (super::admin_roles::admin_nav(req)) }
             p.hint { (t(l, Key::MailRulesIntro)) }
             @if let Some(e) = error {
                 p.error role="alert" { (e) }

@@ -125,7 +125,7 @@ pub fn render(
         }
     };
     let body = html! {
-        h1 { (tr(l, lt::SECURITY_TITLE)) }
+        div.page-head { h1 { (tr(l, lt::SECURITY_TITLE)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(n) = notice {
             p.notice role="status" { (n) }
         }
