@@ -109,6 +109,14 @@ const TABLE: &[Row] = &[
     ("GET", "/audit?action=login.&offset=0", &[], [P(&["login.success"], NONE), NF, NF, P(&["login.success"], NONE), L]),
     ("GET", "/audit/export?since=2000-01-01&format=csv", &[], [B("seq,time,actor"), NF, NF, B("ticket.view"), L]),
     ("GET", "/audit/export?since=2000-01-01&format=json", &[], [B("\"prev_hash\""), NF, NF, B("login.success"), L]),
+    // Admin pages of the other areas: mail, backups, policies, directory; one's own account.
+    ("GET", "/admin/mail", &[], [P(&["DKIM"], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/mail-rules", &[], [P(&["autoack"], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/imap", &[], [P(&["IMAP"], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/backup", &[], [P(&["name=\"target\""], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/security", &[], [P(&["name=\"min_length\""], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/ldap", &[], [P(&["ldaps://"], NONE), NF, NF, NF, L]),
+    ("GET", "/account", &[], [P(&["/account/password"], NONE), P(&["/account/password"], NONE), P(&["/account/password"], NONE), P(&["/account/password"], NONE), L]),
     ("GET", "/no-such-page", &[], [NF, NF, NF, NF, S(404)]),
     ("GET", "/api/v1/tickets", &[], [J(BOTH, NONE), J(HR_ONLY, GEN_ONLY), J(NONE, BOTH), J(NONE, BOTH), U]),
     ("GET", "/api/v1/tickets/{hr}", &[], [J(&["HRMARK-7781", "Hello, my salary"], NONE), J(&["HRMARK-7781", "Hello, my salary"], NONE), Jnf("{hr}"), Jnf("{hr}"), U]),
@@ -136,6 +144,8 @@ const TABLE: &[Row] = &[
     ("POST", "/admin/roles", &[("name", "temp-{who}"), ("area", "audit")], [R("/admin/roles"), NF, NF, NF, L]),
     ("POST", "/admin/roles/delete", &[("name", "temp-{who}")], [R("/admin/roles"), NF, NF, NF, L]),
     ("POST", "/admin/queues", &[("id", "hr"), ("name", "HR"), ("mailboxes", "hr@helpdesk.example.com")], [R("/admin/queues"), NF, NF, NF, L]),
+    // Merging into a ticket that does not exist looks like any missing ticket, for everyone.
+    ("POST", "/tickets/{hr}/merge", &[("into", "999999")], [NF, NF, NF, NF, L]),
     ("POST", "/audit", &[], [S(405), NF, NF, S(405), S(404)]),
     ("POST", "/admin/no-such-page", &[], [NF, NF, NF, NF, S(404)]),
     ("POST", "/api/v1/tickets", &[], [S(405), S(405), S(405), S(405), U]),

@@ -90,9 +90,6 @@ pub fn merge(
 ) -> Result<usize> {
     use crate::audit::access::{Need, grants, guard};
     use crate::auth::roles::QueuePerm;
-    if from == into {
-        return Err(Error::invalid("a ticket cannot be merged into itself"));
-    }
     // Both tickets need `change` (issue 4). The guard checks one of them and records the
     // attempt; the other is checked first, so a refusal names the ticket the actor may not
     // change and looks exactly like a missing ticket.
@@ -106,7 +103,11 @@ pub fn merge(
             })
         })
     };
-    let checked = if may_change(into)? { from } else { into };
+    let into_ok = may_change(into)?;
+    if from == into && into_ok {
+        return Err(Error::invalid("a ticket cannot be merged into itself"));
+    }
+    let checked = if into_ok { from } else { into };
     let by = actor.id.clone();
     guard(
         app,
