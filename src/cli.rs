@@ -190,6 +190,11 @@ pub struct SetupArgs {
     /// (e.g. 5d, 36h).
     #[arg(long, default_value = "5d")]
     pub retry_period: String,
+    // backup: optional first configuration (both or neither)
+    #[arg(long, requires = "backup_recipient")]
+    pub backup_target: Option<String>,
+    #[arg(long, requires = "backup_target")]
+    pub backup_recipient: Option<String>,
     /// Print the result as JSON.
     #[arg(long)]
     pub json: bool,

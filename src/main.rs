@@ -132,6 +132,10 @@ fn run(cli: Cli) -> Result<()> {
                 outbound: Some(outbound),
                 dkim_selector: Some(a.dkim_selector.clone()),
             };
+            let backup = trygg::backup::settings_from_setup(
+                a.backup_target.as_deref().unwrap_or(""),
+                a.backup_recipient.as_deref().unwrap_or(""),
+            )?;
             let app = App::open(&a.data.data, Arc::new(SystemClock))?;
             settings::run_setup_with(
                 &app,
@@ -144,6 +148,9 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 out_setup,
             )?;
+            if let Some(b) = &backup {
+                trygg::backup::save_settings(&app, b)?;
+            }
             // access: the setup is recorded under the local operator.
             let op = control::local_actor(control::current_uid());
             trygg::audit::access::record(

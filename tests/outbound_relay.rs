@@ -52,8 +52,16 @@ impl Drop for Proc {
     }
 }
 
+/// As `common::python`: `TRYGG_TEST_PYTHON`, else `.ci/run`'s venv, else `python3`.
 fn python() -> String {
-    std::env::var("TRYGG_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+    std::env::var("TRYGG_TEST_PYTHON").unwrap_or_else(|_| {
+        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python");
+        if std::path::Path::new(venv).exists() {
+            venv.into()
+        } else {
+            "python3".into()
+        }
+    })
 }
 
 fn free_port() -> u16 {

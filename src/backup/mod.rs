@@ -133,6 +133,38 @@ pub fn load_settings(r: &impl Reader) -> Result<BackupSettings> {
         .unwrap_or_default())
 }
 
+/// The backup settings the setup wizard (or `trygg setup`) asks for: a target directory and
+/// one age public key, with the default schedule (full monthly, incremental daily,
+/// segments every minute). Both empty: `None` (configure later). Errors: `Invalid` when
+/// only one is given, the key is not an age X25519 public key, the path is not absolute,
+/// or it names something that is not a directory or whose parent does not exist.
+pub fn settings_from_setup(target: &str, recipient: &str) -> Result<Option<BackupSettings>> {
+    let (target, recipient) = (target.trim(), recipient.trim());
+    if target.is_empty() && recipient.is_empty() {
+        return Ok(None);
+    }
+    if target.is_empty() || recipient.is_empty() {
+        return Err(Error::invalid(
+            "backups: give both the target directory and the public key (or neither)",
+        ));
+    }
+    let s = BackupSettings {
+        enabled: true,
+        target: target.to_string(),
+        recipients: vec![recipient.to_string()],
+        ..BackupSettings::default()
+    };
+    s.validate()?;
+    let dir = Path::new(target);
+    let parent_ok = dir.parent().is_some_and(|p| p.is_dir());
+    if (dir.exists() && !dir.is_dir()) || (!dir.exists() && !parent_ok) {
+        return Err(Error::invalid(format!(
+            "backups: {target} is not a directory, and cannot be created there"
+        )));
+    }
+    Ok(Some(s))
+}
+
 /// Validates and stores `s`; creates the target directory (0700) if it is missing. Runs
 /// never create the configured target, so an unmounted NAS is an error, not a silent
 /// backup onto the local disk under its mount point.

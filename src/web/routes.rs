@@ -284,6 +284,8 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         direct_tls: req.fs("direct_tls"),
         dkim_selector: req.fs("dkim_selector").trim().to_string(),
         public_host: req.fs("public_host").trim().to_string(),
+        backup_target: req.fs("backup_target").trim().to_string(),
+        backup_recipient: req.fs("backup_recipient").trim().to_string(),
     };
     let rerender = |msg: &str| {
         http::html(
@@ -347,10 +349,19 @@ async fn setup_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         },
         Err(e) => return rerender(&e.message),
     };
+    // backup: optional, checked before anything is stored
+    let backup =
+        match crate::backup::settings_from_setup(&form.backup_target, &form.backup_recipient) {
+            Ok(b) => b,
+            Err(e) => return rerender(&e.message),
+        };
     let admin_email = form.admin_email.trim().to_lowercase();
     let peer = req.peer.to_string();
     let setup = blocking(app, move |a| {
         settings::run_setup_with(a, input, out_setup)?;
+        if let Some(b) = &backup {
+            crate::backup::save_settings(a, b)?;
+        }
         // access: the setup is recorded (its own transaction, right after the setup's).
         admin::record_setup(a, &admin_email, "admin", &peer)
     });

@@ -17,9 +17,17 @@ pub fn shared() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared")
 }
 
-/// The Python interpreter for interop peers (`TRYGG_TEST_PYTHON`, default `python3`).
+/// The Python interpreter for interop peers: `TRYGG_TEST_PYTHON`, else the venv `.ci/run`
+/// installs (`target/test-venv`), else `python3`.
 pub fn python() -> String {
-    std::env::var("TRYGG_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
+    std::env::var("TRYGG_TEST_PYTHON").unwrap_or_else(|_| {
+        let venv = concat!(env!("CARGO_MANIFEST_DIR"), "/target/test-venv/bin/python");
+        if Path::new(venv).exists() {
+            venv.into()
+        } else {
+            "python3".into()
+        }
+    })
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released).

@@ -23,6 +23,9 @@ pub struct SetupForm {
     pub dkim_selector: String,
     /// This server's public host name (optional).
     pub public_host: String,
+    /// backup: target directory and age public key (both optional).
+    pub backup_target: String,
+    pub backup_recipient: String,
 }
 
 /// The setup form carrying the one-time `token`, with `form`'s values and an `error`.
@@ -155,6 +158,22 @@ pub fn render(req: &Req, token: &str, form: &SetupForm, error: Option<&str>) -> 
                             maxlength="50" required pattern="[A-Za-z0-9.-]+"
                             aria-describedby="dkim-hint" autocomplete="off";
                         p.hint #dkim-hint { (t(l, Key::DkimSelectorHint)) }
+                    }
+                }
+                // backup: optional first configuration (the admin page has the rest)
+                fieldset {
+                    legend { (t(l, Key::BackupTitle)) " " span.opt { (opt) } }
+                    p.hint #backup-hint { (t(l, Key::SetupBackupHint)) }
+                    div.field {
+                        label for="backup_target" { (t(l, Key::SetupBackupTarget)) }
+                        input #backup_target type="text" name="backup_target" value=(form.backup_target)
+                            maxlength="1000" autocomplete="off" aria-describedby="backup-hint"
+                            placeholder="/mnt/backup/trygg";
+                    }
+                    div.field {
+                        label for="backup_recipient" { (t(l, Key::SetupBackupRecipient)) }
+                        input #backup_recipient type="text" name="backup_recipient" value=(form.backup_recipient)
+                            maxlength="200" autocomplete="off" spellcheck="false" placeholder="age1…";
                     }
                 }
                 div.actions {
