@@ -191,8 +191,11 @@ pub struct SetupArgs {
     #[arg(long, default_value = "5d")]
     pub retry_period: String,
     // backup: optional first configuration (both or neither)
+    /// Backup directory (absolute; created 0700 when missing), e.g. a mounted NAS.
     #[arg(long, requires = "backup_recipient")]
     pub backup_target: Option<String>,
+    /// age public key (`age1…`, from `trygg backup keygen` on another machine) the backups
+    /// are encrypted to.
     #[arg(long, requires = "backup_target")]
     pub backup_recipient: Option<String>,
     /// Print the result as JSON.

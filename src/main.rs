@@ -62,14 +62,26 @@ fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         };
     }
+    // clap's message is a block: the error, indented details (e.g. the missing arguments),
+    // a tip, then usage. Keep the error and its details, on one line.
     let text = e.to_string();
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid command line")
-        .trim()
-        .trim_start_matches("error: ");
-    eprintln!("trygg: {first} (see trygg --help)");
+    let mut parts: Vec<&str> = Vec::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if l.starts_with("Usage:") || l.starts_with("For more information") || l.starts_with("tip:")
+        {
+            break;
+        }
+        if !l.is_empty() {
+            parts.push(l.trim_start_matches("error: "));
+        }
+    }
+    let msg = if parts.is_empty() {
+        "invalid command line".to_string()
+    } else {
+        parts.join(" ")
+    };
+    eprintln!("trygg: {msg} (see trygg --help)");
     ExitCode::from(2)
 }
 

@@ -737,6 +737,29 @@ fn retention_keeps_the_newest_chains_and_the_log_is_truncated_only_after_backup(
         before["log_first_seq"], 1,
         "nothing truncated before a backup"
     );
+    // Another installation shares the target: retention must never touch its chain.
+    let other = dir.path().join("other");
+    setup(&other, &["support@helpdesk.example.com"], &[]);
+    ok(&[
+        "backup",
+        "configure",
+        "--data",
+        &s(&other),
+        "--recipient",
+        k["public_key"].as_str().unwrap(),
+        "--disable",
+    ]);
+    let foreign = ok(&[
+        "backup",
+        "run",
+        "--full",
+        "--data",
+        &s(&other),
+        "--to",
+        &s(&backup),
+        "--json",
+    ]);
+    let foreign = foreign["chain"].as_str().unwrap().to_string();
     let mut ids = Vec::new();
     for i in 0..3 {
         let r = ok(&["backup", "run", "--full", "--data", &s(&data), "--json"]);
@@ -756,9 +779,14 @@ fn retention_keeps_the_newest_chains_and_the_log_is_truncated_only_after_backup(
         .into_iter()
         .map(|m| m.chain)
         .collect();
-    assert_eq!(left, ids[1..].to_vec());
+    let mut want = vec![foreign.clone()];
+    want.extend(ids[1..].iter().cloned());
+    assert_eq!(
+        left, want,
+        "ours beyond two deleted, the other installation's kept"
+    );
     let files = std::fs::read_dir(&backup).unwrap().count();
-    assert_eq!(files, 4, "two chains of one file and one manifest each");
+    assert_eq!(files, 6, "three chains of one file and one manifest each");
     ok(&[
         "backup",
         "verify",
@@ -789,18 +817,27 @@ fn retention_keeps_the_newest_chains_and_the_log_is_truncated_only_after_backup(
     assert_eq!(inc["file"]["seq_to"].as_u64(), Some(head));
 }
 
-/// `orig` without the audit records of backup runs that the backup itself cannot contain
-/// (a run is recorded after its files are written), so it can be compared with a restore.
+/// `orig` without what a backup run writes after its own files, which the backup therefore
+/// cannot contain: the run's audit record and the list of chains this installation started
+/// (taken from the restore's side as it is), so it can be compared with a restore.
 fn without_backup_audit(
     mut orig: std::collections::BTreeMap<(u8, Vec<u8>), Vec<u8>>,
     restored: &Store,
 ) -> std::collections::BTreeMap<(u8, Vec<u8>), Vec<u8>> {
     let audit = trygg::store::Table::Audit.id();
+    let chains_key = (
+        trygg::store::Table::Settings.id(),
+        b"backup_chains".to_vec(),
+    );
     let rest = restored.dump().unwrap();
     orig.retain(|k, v| {
         k.0 != audit
             || rest.contains_key(k)
             || !v.windows(b"backup.run".len()).any(|w| w == b"backup.run")
     });
+    orig.remove(&chains_key);
+    if let Some(v) = rest.get(&chains_key) {
+        orig.insert(chains_key, v.clone());
+    }
     orig
 }

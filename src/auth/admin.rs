@@ -247,15 +247,33 @@ pub fn save_queue(app: &App, actor: &Actor, q: Queue) -> Result<()> {
         Need::AreaOrQueue(Area::Mail, id.clone(), QueuePerm::Manage),
         "queue.save",
         &format!("queue:{id}"),
-        |tx, _| {
+        |tx, allowed| {
+            // Which addresses route mail into a queue is the mail area's decision: a queue
+            // manager may rename their queue but not point other mailboxes at it (that
+            // would route another function's mail to them).
+            let mut q = q;
+            if !allowed.grants.has_area(Area::Mail) {
+                let mut current = queues::get(tx, &id)?
+                    .map(|c| c.mailboxes)
+                    .unwrap_or_default();
+                let mut wanted: Vec<String> = q
+                    .mailboxes
+                    .iter()
+                    .map(|m| m.trim().to_lowercase())
+                    .collect();
+                current.sort();
+                current.dedup();
+                wanted.sort();
+                wanted.dedup();
+                if wanted != current {
+                    return Err(Error::invalid(
+                        "only administrators of the mail area can change a queue's mailboxes",
+                    ));
+                }
+            }
             let detail = format!("{} [{}]", q.name.trim(), q.mailboxes.join(","));
-            queues::save(
-                tx,
-                Queue {
-                    id: id.clone(),
-                    ..q
-                },
-            )?;
+            q.id = id.clone();
+            queues::save(tx, q)?;
             Ok(((), detail))
         },
     )

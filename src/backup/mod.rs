@@ -137,7 +137,8 @@ pub fn load_settings(r: &impl Reader) -> Result<BackupSettings> {
 /// one age public key, with the default schedule (full monthly, incremental daily,
 /// segments every minute). Both empty: `None` (configure later). Errors: `Invalid` when
 /// only one is given, the key is not an age X25519 public key, the path is not absolute,
-/// or it names something that is not a directory or whose parent does not exist.
+/// or it names something that is not a directory, cannot be created or written. Creates
+/// the directory (0700) when it is missing.
 pub fn settings_from_setup(target: &str, recipient: &str) -> Result<Option<BackupSettings>> {
     let (target, recipient) = (target.trim(), recipient.trim());
     if target.is_empty() && recipient.is_empty() {
@@ -162,6 +163,14 @@ pub fn settings_from_setup(target: &str, recipient: &str) -> Result<Option<Backu
             "backups: {target} is not a directory, and cannot be created there"
         )));
     }
+    // Create it now (0700), before setup stores anything, so that an impossible target is
+    // refused here and not after setup has been completed.
+    crate::app::create_private_dir(dir)
+        .map_err(|e| Error::invalid(format!("backups: {}", e.message)))?;
+    let probe = dir.join(".trygg-write-test");
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| Error::invalid(format!("backups: cannot write into {target}: {e}")))?;
     Ok(Some(s))
 }
 
@@ -277,8 +286,11 @@ pub fn run(app: &App, req: &RunRequest) -> Result<RunOutcome> {
         app.store.set_watermark(WATERMARK, e.seq_to)?;
         out.truncated = app.store.truncate_log()?;
     }
-    if configured && req.kind == Kind::Full && !out.skipped {
-        retention(&target, settings.keep_chains)?;
+    if req.kind == Kind::Full && !out.skipped {
+        remember_chain(app, &out.chain)?;
+        if configured {
+            retention(app, &target, settings.keep_chains)?;
+        }
     }
     out.duration_ms = started.elapsed().as_millis() as u64;
     Ok(out)
@@ -305,8 +317,36 @@ fn prepare_target(dir: &Path, create: bool) -> Result<()> {
 }
 
 /// Deletes chains beyond the newest `keep` (files first, the manifest last).
-fn retention(dir: &Path, keep: u32) -> Result<()> {
-    let chains = manifest::list_chains(dir)?;
+/// Settings-table key of the chains this installation started (retention deletes only
+/// those: a shared target may hold another installation's chains, which this one cannot
+/// even decrypt).
+const OWN_CHAINS_KEY: &[u8] = b"backup_chains";
+
+/// Records that this installation started `chain`.
+fn remember_chain(app: &App, chain: &str) -> Result<()> {
+    app.store.write(app.now_ms(), |tx| {
+        let mut own: Vec<String> = tx
+            .get_rec(Table::Settings, OWN_CHAINS_KEY)?
+            .unwrap_or_default();
+        if !own.iter().any(|c| c == chain) {
+            own.push(chain.to_string());
+            tx.put_rec(Table::Settings, OWN_CHAINS_KEY, &own)?;
+        }
+        Ok(())
+    })
+}
+
+/// Deletes this installation's chains beyond the newest `keep` (files first, the manifest
+/// last). Chains it did not start are never touched.
+fn retention(app: &App, dir: &Path, keep: u32) -> Result<()> {
+    let own: Vec<String> = app
+        .store
+        .read(|r| r.get_rec(Table::Settings, OWN_CHAINS_KEY))?
+        .unwrap_or_default();
+    let chains: Vec<Manifest> = manifest::list_chains(dir)?
+        .into_iter()
+        .filter(|m| own.contains(&m.chain))
+        .collect();
     let excess = chains.len().saturating_sub(keep.max(1) as usize);
     for m in &chains[..excess] {
         for e in &m.entries {
@@ -316,6 +356,17 @@ fn retention(dir: &Path, keep: u32) -> Result<()> {
         tracing::info!(chain = %m.chain, "old backup chain deleted (retention)");
     }
     std::fs::File::open(dir)?.sync_all()?;
+    if excess > 0 {
+        let gone: Vec<&str> = chains[..excess].iter().map(|m| m.chain.as_str()).collect();
+        app.store.write(app.now_ms(), |tx| {
+            let kept: Vec<String> = own
+                .iter()
+                .filter(|c| !gone.contains(&c.as_str()))
+                .cloned()
+                .collect();
+            tx.put_rec(Table::Settings, OWN_CHAINS_KEY, &kept)
+        })?;
+    }
     Ok(())
 }
 

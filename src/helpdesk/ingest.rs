@@ -970,6 +970,20 @@ mod tests {
             )
             .is_err()
         );
+        // Nor can the target be merged back into the ticket that was merged away (a cycle).
+        let back = links::merge(
+            &f.app,
+            &crate::audit::access::Actor::local(AGENT),
+            a.ticket,
+            stranger.ticket,
+        )
+        .unwrap_err();
+        assert_eq!(
+            back.kind,
+            crate::error::ErrorKind::Conflict,
+            "{}",
+            back.message
+        );
     }
 
     #[test]

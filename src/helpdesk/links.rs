@@ -141,6 +141,17 @@ fn merge_in_tx(tx: &mut WriteTx, from: u64, into: u64, by: &str, now: i64) -> Re
         {
             return Err(Error::conflict(format!("ticket {from} was already merged")));
         }
+        // A ticket merged away holds no articles and forwards its mail: merge into the ticket
+        // it went to instead (merging into it would form a cycle).
+        if let Some(l) = links_of(tx, into)?
+            .iter()
+            .find(|l| l.kind == LinkKind::MergedInto)
+        {
+            return Err(Error::conflict(format!(
+                "ticket {into} was merged into ticket {}; merge into that one",
+                l.other
+            )));
+        }
         let moved = articles(tx, from)?;
         for mut a in moved.iter().cloned() {
             tx.delete(Table::Articles, &be2(from, a.id))?;

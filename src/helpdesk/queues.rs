@@ -87,6 +87,17 @@ pub fn save(tx: &mut WriteTx, mut q: Queue) -> Result<()> {
             boxes.push(a);
         }
     }
+    // One address routes to one queue.
+    for other in list(tx)? {
+        if other.id != q.id
+            && let Some(m) = boxes.iter().find(|m| other.mailboxes.contains(m))
+        {
+            return Err(Error::invalid(format!(
+                "queue mailbox: {m} already belongs to queue \"{}\"",
+                other.name
+            )));
+        }
+    }
     q.mailboxes = boxes;
     // A queue's addresses are support addresses: the SMTP listener, IMAP fetch, threading
     // and loop rules all know "our" addresses from the settings, so add them there.

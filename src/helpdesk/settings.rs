@@ -456,6 +456,13 @@ fn run_setup_inner(
     if mailboxes.is_empty() {
         return Err(Error::invalid("support mailbox: give at least one address"));
     }
+    // Mail from a support address counts as our own (outgoing, never answered), so the
+    // admin's personal address must be another one.
+    if mailboxes.contains(&admin) {
+        return Err(Error::invalid(
+            "admin e-mail: use a personal address, not one of the support mailboxes",
+        ));
+    }
     // The default password policy (strength, organisation words) from the first account on.
     let words = auth::policy::org_words_from(&input.org_name, &mailboxes, &admin, "");
     auth::policy::check_password(

@@ -881,8 +881,9 @@ async fn ticket_merge(app: &Arc<App>, req: &Req, uri: &Uri, n: &str) -> Resp {
 }
 
 async fn mail_rules_get(app: &Arc<App>, req: &Req) -> Resp {
-    let Some(session) = session_of(req) else {
-        return to_login(req);
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     let user = session.user.clone();
     let csrf = session.csrf.clone();
@@ -893,8 +894,9 @@ async fn mail_rules_get(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let Some(session) = session_of(req) else {
-        return to_login(req);
+    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+        Ok(s) => s,
+        Err(r) => return r,
     };
     if !post_allowed(req, uri, &session.csrf) {
         return pages::csrf_failed(req);
@@ -937,8 +939,9 @@ async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 // ---- backup (admin) ---------------------------------------------------------------------
 
 /// Whether the signed-in user's roles grant the backups area (resolved on this request).
-async fn backup_is_admin(_app: &Arc<App>, req: &Req) -> Result<bool, Error> {
-    Ok(req.has_area(crate::auth::roles::Area::Backups))
+async fn backup_is_admin(app: &Arc<App>, req: &Req) -> Result<bool, Error> {
+    // `require_area` also records a refusal in the audit trail.
+    Ok(require_area(app, req, crate::auth::roles::Area::Backups).is_ok())
 }
 
 async fn backup_view(app: &Arc<App>) -> Result<pages::backup::BackupView, Error> {

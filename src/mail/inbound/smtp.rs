@@ -658,7 +658,19 @@ impl Session {
                 return "451 4.3.0 Temporary failure, try again later\r\n".into();
             }
         };
-        if settings.mailboxes.contains(&addr) {
+        // RFC 5321 §4.5.1: `postmaster` (bare, or at a domain we receive for) must be
+        // accepted; its mail lands in the first support mailbox's queue.
+        let postmaster = match addr.split_once('@') {
+            None => addr == "postmaster",
+            Some((local, domain)) => {
+                local == "postmaster"
+                    && settings
+                        .mailboxes
+                        .iter()
+                        .any(|m| m.rsplit_once('@').is_some_and(|(_, d)| d == domain))
+            }
+        };
+        if settings.mailboxes.contains(&addr) || postmaster {
             if !self.rcpt_to.contains(&addr) {
                 self.rcpt_to.push(addr);
             }
