@@ -248,11 +248,22 @@ mod tests {
         );
         assert!(recs.iter().all(|r| r.role == "agent" && r.ts_ms == 1_000));
 
-        // An operation that fails rolls back its record with it.
+        // An operation that fails rolls back its record with it; a move refused for its
+        // target queue is then recorded on its own, as denied.
         let n = recs.len();
         let e = tickets::move_to_queue(&app, &boss, 1001, "nope").unwrap_err();
         assert_eq!(e.kind, ErrorKind::NotFound);
-        assert_eq!(records(&app).len(), n);
+        let after = records(&app);
+        assert_eq!(after.len(), n + 1);
+        let last = after.last().unwrap();
+        assert_eq!(
+            (last.action.as_str(), last.outcome, last.detail.as_str()),
+            (
+                "ticket.move",
+                Outcome::Denied,
+                "no permission on queue nope"
+            )
+        );
         tickets::move_to_queue(&app, &boss, 1001, "hr").unwrap();
         let t: Ticket = app
             .store

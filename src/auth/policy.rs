@@ -89,8 +89,14 @@ impl SecurityPolicy {
         if self.account_max_failures == 0 || self.address_max_failures == 0 {
             return Err(Error::invalid("failures before lockout: at least 1"));
         }
-        if self.account_lockout_minutes == 0 || self.address_window_minutes == 0 {
-            return Err(Error::invalid("lockout minutes: at least 1"));
+        // A week at most: a longer lockout is a denial of service an attacker can cause.
+        if !(1..=7 * 24 * 60).contains(&self.account_lockout_minutes) {
+            return Err(Error::invalid("lockout minutes: 1 to 10080 (a week)"));
+        }
+        if !(1..=7 * 24 * 60).contains(&self.address_window_minutes) {
+            return Err(Error::invalid(
+                "address window minutes: 1 to 10080 (a week)",
+            ));
         }
         super::ipnet::parse_list(&self.allow_global)?;
         super::ipnet::parse_list(&self.trusted_proxies)?;

@@ -411,18 +411,25 @@ fn status_text(v: &serde_json::Value) -> String {
     s.trim_end().to_string()
 }
 
-/// Parses an RFC 3339 time (or plain Unix milliseconds) for `--until`.
+/// Parses `--until`: an RFC 3339 time, a date `YYYY-MM-DD` (its start, midnight UTC, as
+/// `audit export --since` reads dates), or plain Unix milliseconds. Errors: `Invalid`.
 pub fn parse_until(s: &str) -> Result<i64> {
+    let s = s.trim();
     if let Ok(ms) = s.parse::<i64>() {
         return Ok(ms);
     }
-    s.parse::<jiff::Timestamp>()
-        .map(|t| t.as_millisecond())
-        .map_err(|_| {
-            Error::invalid(format!(
-                "--until must be RFC 3339 (2026-11-30T08:15:00Z), not {s:?}"
-            ))
-        })
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Ok(t.as_millisecond());
+    }
+    let bad = || {
+        Error::invalid(format!(
+            "--until must be RFC 3339 (2026-11-30T08:15:00Z) or a date (2026-11-30), not {s:?}"
+        ))
+    };
+    let d: jiff::civil::Date = s.parse().map_err(|_| bad())?;
+    d.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_millisecond())
+        .map_err(|_| bad())
 }
 
 /// Runs `trygg restore`.

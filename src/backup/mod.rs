@@ -91,6 +91,11 @@ impl BackupSettings {
         if !self.target.is_empty() && !Path::new(&self.target).is_absolute() {
             return Err(Error::invalid("the backup target must be an absolute path"));
         }
+        for (i, r) in self.recipients.iter().enumerate() {
+            if self.recipients[..i].iter().any(|o| o.trim() == r.trim()) {
+                return Err(Error::invalid(format!("recipient {r} is listed twice")));
+            }
+        }
         if self.passphrase.is_none() {
             if self.enabled {
                 EncryptTo::recipients(&self.recipients)?;

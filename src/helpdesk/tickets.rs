@@ -358,7 +358,7 @@ pub fn set_status(app: &App, actor: &Actor, number: u64, status: TicketStatus) -
 pub fn move_to_queue(app: &App, actor: &Actor, number: u64, to: &str) -> Result<()> {
     let now = app.now_ms();
     let to = to.to_string();
-    guard(
+    let r = guard(
         app,
         actor,
         Need::Ticket(number, QueuePerm::Change),
@@ -375,7 +375,31 @@ pub fn move_to_queue(app: &App, actor: &Actor, number: u64, to: &str) -> Result<
             tx.put_rec(Table::Tickets, &be(number), &t)?;
             Ok(((), detail))
         },
-    )
+    );
+    // A refused target rolls the guarded transaction back; record the refusal on its own.
+    if let Err(e) = &r
+        && e.kind == crate::error::ErrorKind::NotFound
+        && e.message.starts_with("no queue")
+    {
+        let role = app
+            .store
+            .read(|rd| crate::audit::access::grants(rd, actor))
+            .map(|g| g.role_label())
+            .unwrap_or_default();
+        crate::audit::access::record(
+            app,
+            crate::audit::Event {
+                actor: actor.id.clone(),
+                role,
+                client: actor.client.clone(),
+                action: "ticket.move".into(),
+                object: format!("ticket:{number}"),
+                outcome: crate::audit::Outcome::Denied,
+                detail: format!("no permission on queue {to}"),
+            },
+        )?;
+    }
+    r
 }
 
 /// Sends the actor's answer in ticket `number` (needs `reply` on its queue; audited as
