@@ -49,6 +49,54 @@ pub enum Command {
     /// Sign-in security recovery (for the local operator).
     #[command(subcommand)]
     Security(SecurityCommand),
+    /// Data-subject requests (GDPR Art. 15, 17, 20).
+    #[command(subcommand)]
+    Gdpr(GdprCommand),
+}
+
+/// Who a data-subject request concerns: exactly one of the three.
+#[derive(Debug, Args, Clone)]
+pub struct SubjectArgs {
+    /// The person's e-mail address.
+    #[arg(long)]
+    pub email: Option<String>,
+    /// The person's phone number (matched on its last eight digits).
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// The person's Danish CPR number or Swedish personnummer/samordningsnummer.
+    #[arg(long)]
+    pub national_id: Option<String>,
+}
+
+/// `trygg gdpr …`
+#[derive(Debug, Subcommand)]
+pub enum GdprCommand {
+    /// Everything about a person as a ZIP: data.json (Art. 20), summary.txt (Art. 15), the
+    /// attachments and original mails. Audited.
+    Export {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// The archive to write (not overwritten).
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Erase a person (Art. 17): without --yes, print what would be deleted and redacted
+    /// and change nothing; with --yes, erase. Audited.
+    Erase {
+        #[command(flatten)]
+        data: DataArg,
+        #[command(flatten)]
+        subject: SubjectArgs,
+        /// Erase now (after reviewing the preview).
+        #[arg(long)]
+        yes: bool,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `trygg security …`

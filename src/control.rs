@@ -64,6 +64,20 @@ pub enum Request {
     AuditVerify,
     /// `trygg security reset-network`.
     SecurityResetNetwork,
+    // gdpr
+    /// `trygg gdpr export`: the archive is written by the server to `out` (absolute).
+    GdprExport {
+        subject: crate::gdpr::SubjectSpec,
+        out: String,
+    },
+    /// `trygg gdpr erase` without `--yes`: what it would do.
+    GdprErasePreview {
+        subject: crate::gdpr::SubjectSpec,
+    },
+    /// `trygg gdpr erase --yes`.
+    GdprErase {
+        subject: crate::gdpr::SubjectSpec,
+    },
     /// Export audit records from `since_ms` (Unix ms) as `json` or `csv` text.
     AuditExport {
         since_ms: i64,
@@ -142,6 +156,16 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
             "backup settings",
             crate::backup::cli::execute(app, req),
         ),
+        // gdpr
+        Request::GdprExport { subject, out } => Ok(serde_json::to_value(
+            crate::gdpr::export_subject(app, actor, subject, Path::new(out))?,
+        )?),
+        Request::GdprErasePreview { subject } => Ok(serde_json::to_value(
+            crate::gdpr::erasure_preview(app, subject)?,
+        )?),
+        Request::GdprErase { subject } => Ok(serde_json::to_value(crate::gdpr::erase_subject(
+            app, actor, subject,
+        )?)?),
         Request::SecurityResetNetwork => audited(
             app,
             actor,

@@ -186,6 +186,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         // access
         Command::Audit(cmd) => run_audit(cmd),
+        Command::Gdpr(cmd) => run_gdpr(cmd),
         Command::Security(cli::SecurityCommand::ResetNetwork { data }) => {
             let v = query(&data.data, Request::SecurityResetNetwork)?;
             println!("{}", v.as_str().unwrap_or_default());
@@ -332,6 +333,88 @@ fn run_audit(cmd: AuditCommand) -> Result<()> {
             print!("{text}");
             if !text.ends_with('\n') {
                 println!();
+            }
+            Ok(())
+        }
+    }
+}
+
+/// `trygg gdpr …`: data-subject requests through the server (or the store).
+fn run_gdpr(cmd: cli::GdprCommand) -> Result<()> {
+    let spec = |a: cli::SubjectArgs| trygg::gdpr::SubjectSpec {
+        email: a.email,
+        phone: a.phone,
+        national_id: a.national_id,
+    };
+    match cmd {
+        cli::GdprCommand::Export {
+            data,
+            subject,
+            out,
+            json,
+        } => {
+            // The server writes the file: give it an absolute path.
+            let out = if out.is_absolute() {
+                out
+            } else {
+                std::env::current_dir()?.join(out)
+            };
+            let v = query(
+                &data.data,
+                Request::GdprExport {
+                    subject: spec(subject),
+                    out: out.display().to_string(),
+                },
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "{}: {} tickets, {} articles, {} attachments, {} contact records, {} consents ({} bytes)",
+                    out.display(),
+                    v["tickets"],
+                    v["articles"],
+                    v["attachments"],
+                    v["contacts"],
+                    v["consents"],
+                    v["bytes"]
+                );
+            }
+            Ok(())
+        }
+        cli::GdprCommand::Erase {
+            data,
+            subject,
+            yes,
+            json,
+        } => {
+            let subject = spec(subject);
+            if !yes {
+                let plan = query(&data.data, Request::GdprErasePreview { subject })?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&plan)?);
+                } else {
+                    println!(
+                        "would delete tickets {}, redact tickets {} ({} articles), remove {} contact records and {} consents",
+                        plan["delete_tickets"],
+                        plan["redact_tickets"],
+                        plan["articles_redacted"],
+                        plan["contacts"],
+                        plan["consents"]
+                    );
+                }
+                return Err(Error::invalid(
+                    "nothing erased: review the preview above, then run again with --yes",
+                ));
+            }
+            let v = query(&data.data, Request::GdprErase { subject })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "erased: tickets {} deleted, tickets {} redacted",
+                    v["plan"]["delete_tickets"], v["plan"]["redact_tickets"]
+                );
             }
             Ok(())
         }

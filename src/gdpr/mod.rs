@@ -7,5 +7,147 @@ pub mod erase;
 pub mod national_id;
 pub mod subject;
 
+use serde::{Deserialize, Serialize};
+
+use crate::app::App;
+use crate::audit::access::Actor;
+use crate::error::{Error, Result};
+
+/// How a data-subject request names the person (exactly one of the three).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SubjectSpec {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub national_id: Option<String>,
+}
+
+impl SubjectSpec {
+    /// The identity. Errors: `Invalid` unless exactly one way is given and it is valid.
+    pub fn identity(&self, now_ms: i64) -> Result<subject::Identity> {
+        match (&self.email, &self.phone, &self.national_id) {
+            (Some(e), None, None) => subject::Identity::email(e),
+            (None, Some(p), None) => subject::Identity::phone(p),
+            (None, None, Some(n)) => {
+                subject::Identity::national_id(n, classification::today(now_ms))
+            }
+            _ => Err(Error::invalid(
+                "name the data subject by exactly one of --email, --phone or --national-id",
+            )),
+        }
+    }
+}
+
+/// The audit event of a data-subject request. The subject is named by a keyed hash, not by
+/// the address or number itself: the audit trail outlives an erasure and must not keep what
+/// was erased, yet whoever holds the identity can check that this request concerned it.
+fn audit_event(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    id: &subject::Identity,
+    detail: String,
+) -> Result<crate::audit::Event> {
+    use sha2::{Digest, Sha256};
+    let secret = app
+        .store
+        .read(crate::helpdesk::settings::load)?
+        .map(|s| s.secret_hex)
+        .unwrap_or_default();
+    let (kind, value) = match id {
+        subject::Identity::Email(v) => ("e-mail", v),
+        subject::Identity::Phone(v) => ("phone", v),
+        subject::Identity::NationalId(v) => ("national id", v),
+    };
+    let h = Sha256::digest(format!("{secret}\0{kind}\0{value}").as_bytes());
+    Ok(crate::audit::Event {
+        actor: actor.id.clone(),
+        role: crate::auth::roles::LOCAL_ADMIN.to_string(),
+        client: actor.client.clone(),
+        action: action.to_string(),
+        object: format!("data subject by {kind} #{}", &hex::encode(h)[..16]),
+        outcome: crate::audit::Outcome::Ok,
+        detail,
+    })
+}
+
+/// Exports everything about the subject as a ZIP written atomically to `out` (mode 0600;
+/// an existing file is refused), Art. 15 and 20. Recorded in the audit trail as
+/// `gdpr.export`. Errors: `Invalid` (identity, path), `Conflict` (file exists).
+pub fn export_subject(
+    app: &App,
+    actor: &Actor,
+    spec: &SubjectSpec,
+    out: &std::path::Path,
+) -> Result<subject::ExportReport> {
+    let now = app.now_ms();
+    let id = spec.identity(now)?;
+    if !out.is_absolute() {
+        return Err(Error::invalid("the export file must be an absolute path"));
+    }
+    if out.exists() {
+        return Err(Error::conflict(format!(
+            "{} exists; not overwriting",
+            out.display()
+        )));
+    }
+    let org = app
+        .store
+        .read(crate::helpdesk::settings::load)?
+        .map(|s| s.org_name)
+        .unwrap_or_default();
+    let today = classification::today(now);
+    let mut buf = std::io::Cursor::new(Vec::new());
+    let report = app.store.read(|r| {
+        let data = subject::find(r, &id, today)?;
+        subject::export(r, &data, &id, &org, now, &mut buf)
+    })?;
+    crate::app::write_atomic(out, &buf.into_inner(), 0o600)?;
+    crate::audit::access::record(
+        app,
+        audit_event(
+            app,
+            actor,
+            "gdpr.export",
+            &id,
+            format!(
+                "{} tickets, {} articles, {} attachments",
+                report.tickets, report.articles, report.attachments
+            ),
+        )?,
+    )?;
+    Ok(report)
+}
+
+/// What erasing the subject would do (the preview shown before confirming).
+pub fn erasure_preview(app: &App, spec: &SubjectSpec) -> Result<subject::ErasurePlan> {
+    let now = app.now_ms();
+    let id = spec.identity(now)?;
+    let data = app
+        .store
+        .read(|r| subject::find(r, &id, classification::today(now)))?;
+    Ok(subject::plan_erasure(&data))
+}
+
+/// Erases the subject (Art. 17) and records `gdpr.erase` in the same transaction.
+pub fn erase_subject(
+    app: &App,
+    actor: &Actor,
+    spec: &SubjectSpec,
+) -> Result<subject::ErasureReport> {
+    let now = app.now_ms();
+    let id = spec.identity(now)?;
+    let ev = audit_event(app, actor, "gdpr.erase", &id, String::new())?;
+    app.store.write(now, |tx| {
+        let report = subject::erase(tx, &id, classification::today(now))?;
+        let detail = format!(
+            "{} tickets deleted, {} redacted",
+            report.plan.delete_tickets.len(),
+            report.plan.redact_tickets.len()
+        );
+        crate::audit::append(tx, now, crate::audit::Event { detail, ..ev })?;
+        Ok(report)
+    })
+}
+
 #[cfg(test)]
 mod test_support;
