@@ -11,7 +11,8 @@ use super::i18n::{Key, t};
 use super::pages::login_text::{self as lt, tr};
 use super::pages::{self, login::Enrolment};
 use super::routes::{
-    audit_admin, login_csrf_cookie, post_allowed, require_area, safe_next, to_login,
+    audit_admin, login_csrf_cookie, post_allowed, require_area, require_area_post, safe_next,
+    to_login,
 };
 use super::{blocking, method_not_allowed};
 use crate::app::App;
@@ -635,13 +636,10 @@ async fn security_page(
 }
 
 async fn security_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, Area::Policies) {
+    let session = match require_area_post(app, req, uri, Area::Policies) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let f = pages::security::PolicyForm {
         min_length: req.fs("min_length"),
         require_lower: req.f("require_lower").is_some(),
@@ -759,13 +757,10 @@ async fn ldap_form(app: &Arc<App>, req: &Req) -> Result<ldap::LdapConfig, String
 }
 
 async fn ldap_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, Area::Users) {
+    let session = match require_area_post(app, req, uri, Area::Users) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let c = match ldap_form(app, req).await {
         Ok(c) => c,
         Err(m) => return ldap_page(app, req, None, None, Some(&m)).await,
@@ -797,13 +792,10 @@ async fn ldap_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn ldap_test(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, Area::Users) {
+    let session = match require_area_post(app, req, uri, Area::Users) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let cfg = match blocking(app, |a| a.store.read(ldap::load)).await {
         Ok(Some(c)) => c,
         Ok(None) => {

@@ -647,6 +647,22 @@ pub(super) fn require_area<'r>(
     }
 }
 
+/// [`require_area`] for a POST: also checks the CSRF token and same origin (after the area,
+/// so a refusal is audited the same way for every method).
+#[allow(clippy::result_large_err)] // the same shape as the handlers' other early answers
+pub(super) fn require_area_post<'r>(
+    app: &App,
+    req: &'r Req,
+    uri: &Uri,
+    area: crate::auth::roles::Area,
+) -> Result<&'r Session, Resp> {
+    let session = require_area(app, req, area)?;
+    if !post_allowed(req, uri, &session.csrf) {
+        return Err(pages::csrf_failed(req));
+    }
+    Ok(session)
+}
+
 /// Records an admin page's change (or refusal) in the audit trail under the signed-in
 /// actor. The change itself was committed by its domain function just before, so this is
 /// its own transaction right after it; a failure to record is logged, not hidden.
@@ -734,13 +750,10 @@ async fn mail_delivery_page(
 }
 
 async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+    let session = match require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let form = settings::DeliveryForm {
         mode: req.fs("mode"),
         relay: req.fs("relay"),
@@ -774,13 +787,10 @@ async fn mail_delivery_settings(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+    let session = match require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let selector = req.fs("selector");
     let who = session.user.clone();
     match blocking(app, move |a| {
@@ -808,13 +818,10 @@ async fn mail_delivery_dkim(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn mail_delivery_queue(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+    let session = match require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let Some(id) = parse_number(id) else {
         return pages::not_found(req);
     };
@@ -894,13 +901,10 @@ async fn mail_rules_get(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn mail_rules_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+    let session = match require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let user = session.user.clone();
     let csrf = session.csrf.clone();
     let form = pages::mail_rules::Form::from_req(req);
@@ -1146,13 +1150,10 @@ async fn imap_page(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+    let session = match require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let form = crate::mail::inbound::imap::AccountInput {
         host: req.fs("host"),
         port: req.fs("port"),
@@ -1202,13 +1203,10 @@ async fn imap_add(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 }
 
 async fn imap_action(app: &Arc<App>, req: &Req, uri: &Uri, id: &str, action: &str) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
+    let session = match require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
-    }
     let Some(id) = parse_number(id) else {
         return pages::not_found(req);
     };
@@ -1275,12 +1273,8 @@ async fn quarantine_raw(app: &Arc<App>, req: &Req, id: &str) -> Resp {
 }
 
 async fn quarantine_dismiss(app: &Arc<App>, req: &Req, uri: &Uri, id: &str) -> Resp {
-    let session = match require_area(app, req, crate::auth::roles::Area::Mail) {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !post_allowed(req, uri, &session.csrf) {
-        return pages::csrf_failed(req);
+    if let Err(r) = require_area_post(app, req, uri, crate::auth::roles::Area::Mail) {
+        return r;
     }
     let Some(id) = parse_number(id) else {
         return pages::not_found(req);
