@@ -88,7 +88,7 @@ impl References {
 
     /// Drops one reference to `sha`; deletes the blob when it was the last. Returns whether
     /// the blob was deleted.
-    fn release(&mut self, tx: &mut WriteTx, sha: &str) -> Result<bool> {
+    pub(crate) fn release(&mut self, tx: &mut WriteTx, sha: &str) -> Result<bool> {
         let n = self.blobs.entry(sha.to_string()).or_insert(1);
         *n = n.saturating_sub(1);
         if *n == 0 {

@@ -599,20 +599,10 @@ pub fn erase(
                 att.filename = redact_text(id, &att.filename, today);
             }
             // The raw message cannot be redacted without breaking it: it goes.
-            if let Some(sha) = a.raw_sha256.take() {
-                let key = hex::decode(&sha)
-                    .map_err(|e| Error::internal(format!("blob key {sha}: {e}")))?;
-                let still_used = tx
-                    .scan(Table::Articles, &[], false, usize::MAX)?
-                    .into_iter()
-                    .filter(|(k, _)| *k != crate::store::codec::be2(a.ticket, a.id))
-                    .any(|(_, v)| {
-                        decode::<Article>(&v)
-                            .is_ok_and(|o| o.raw_sha256.as_deref() == Some(sha.as_str()))
-                    });
-                if !still_used && tx.delete(Table::Blobs, &key)? {
-                    report.raw_messages_removed += 1;
-                }
+            if let Some(sha) = a.raw_sha256.take()
+                && refs.release(tx, &sha)?
+            {
+                report.raw_messages_removed += 1;
             }
             tx.put_rec(
                 Table::Articles,
