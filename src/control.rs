@@ -161,7 +161,7 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
             crate::gdpr::export_subject(app, actor, subject, Path::new(out))?,
         )?),
         Request::GdprErasePreview { subject } => Ok(serde_json::to_value(
-            crate::gdpr::erasure_preview(app, subject)?,
+            crate::gdpr::erasure_preview(app, actor, subject)?,
         )?),
         Request::GdprErase { subject } => Ok(serde_json::to_value(crate::gdpr::erase_subject(
             app, actor, subject,

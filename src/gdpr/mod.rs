@@ -118,14 +118,30 @@ pub fn export_subject(
     Ok(report)
 }
 
-/// What erasing the subject would do (the preview shown before confirming).
-pub fn erasure_preview(app: &App, spec: &SubjectSpec) -> Result<subject::ErasurePlan> {
+/// What erasing the subject would do (the preview shown before confirming). It shows which
+/// tickets concern the person, so it is a look at personal data: recorded as
+/// `gdpr.erase.preview`.
+pub fn erasure_preview(
+    app: &App,
+    actor: &Actor,
+    spec: &SubjectSpec,
+) -> Result<subject::ErasurePlan> {
     let now = app.now_ms();
     let id = spec.identity(now)?;
     let data = app
         .store
         .read(|r| subject::find(r, &id, classification::today(now)))?;
-    Ok(subject::plan_erasure(&data))
+    let plan = subject::plan_erasure(&data);
+    let detail = format!(
+        "{} tickets to delete, {} to redact",
+        plan.delete_tickets.len(),
+        plan.redact_tickets.len()
+    );
+    crate::audit::access::record(
+        app,
+        audit_event(app, actor, "gdpr.erase.preview", &id, detail)?,
+    )?;
+    Ok(plan)
 }
 
 /// Erases the subject (Art. 17) and records `gdpr.erase` in the same transaction.
