@@ -126,6 +126,10 @@ pub fn seed(app: &App, n: u64, raw_bytes: usize) -> Result<()> {
                     articles: 1,
                     participants: vec![addr.clone()],
                     queue: crate::helpdesk::queues::DEFAULT_QUEUE.into(),
+                    classification: Default::default(),
+                    legal_hold: None,
+                    closed_ms: None,
+                    anonymised_ms: None,
                 };
                 tx.put_rec(Table::Tickets, &be(number), &ticket)?;
                 tx.put_rec(Table::Articles, &be2(number, id), &article)?;
@@ -146,6 +150,9 @@ pub fn seed(app: &App, n: u64, raw_bytes: usize) -> Result<()> {
                         name: None,
                         created_ms: now,
                         last_seen_ms: now,
+                        phone: None,
+                        organisation: None,
+                        legal_hold: None,
                     },
                 )?;
             }

@@ -183,6 +183,10 @@ mod tests {
             articles: 0,
             participants: vec![],
             queue: queue.into(),
+            classification: Default::default(),
+            legal_hold: None,
+            closed_ms: None,
+            anonymised_ms: None,
         }
     }
 
@@ -204,6 +208,8 @@ mod tests {
                         id: "hr".into(),
                         name: "HR".into(),
                         mailboxes: vec![],
+                        default_classification: Default::default(),
+                        purpose: String::new(),
                     },
                 )?;
                 tx.put_rec(Table::Tickets, &be(1001), &ticket(1001, "general"))?;
@@ -291,6 +297,8 @@ mod tests {
             id: id.into(),
             name: name.into(),
             mailboxes: vec![],
+            default_classification: Default::default(),
+            purpose: String::new(),
         };
         app.store
             .write(0, |tx| {
@@ -307,6 +315,7 @@ mod tests {
                             .collect(),
                         areas: Default::default(),
                         builtin: false,
+                        clearance: crate::auth::roles::unlimited_clearance(),
                     },
                 )?;
                 crate::auth::create_user_with_roles(

@@ -184,6 +184,7 @@ pub fn save_role(app: &App, actor: &Actor, input: RoleInput) -> Result<()> {
                 queues: input.queues,
                 areas: input.areas,
                 builtin: false,
+                clearance: super::roles::unlimited_clearance(),
             };
             let detail = format!(
                 "all queues [{}], areas [{}], queues [{}]",

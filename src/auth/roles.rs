@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::gdpr::classification::Classification;
 use crate::store::{Reader, Table, WriteTx};
 
 /// What a role allows on a queue's tickets.
@@ -63,16 +64,20 @@ pub enum Area {
     Backups,
     /// Reading and exporting the audit log.
     Audit,
+    /// Data protection: data-subject requests (Art. 15–20), the consent register, records
+    /// of processing (Art. 30) and sub-processors (Art. 28). Appended for issue 6.
+    Privacy,
 }
 
 impl Area {
     /// Every area, in order.
-    pub const ALL: [Area; 5] = [
+    pub const ALL: [Area; 6] = [
         Area::Users,
         Area::Mail,
         Area::Policies,
         Area::Backups,
         Area::Audit,
+        Area::Privacy,
     ];
     /// Stable lower-case name.
     pub fn as_str(self) -> &'static str {
@@ -82,6 +87,7 @@ impl Area {
             Area::Policies => "policies",
             Area::Backups => "backups",
             Area::Audit => "audit",
+            Area::Privacy => "privacy",
         }
     }
     /// Parses [`Area::as_str`].
@@ -104,6 +110,16 @@ pub struct RoleDef {
     pub areas: BTreeSet<Area>,
     /// Built-in roles cannot be deleted.
     pub builtin: bool,
+    // gdpr: field appended for issue 6
+    /// The most restricted classification this role may open on its queues (Art. 9, 32:
+    /// e.g. only HR may open *sensitive*). Roles from before this field may open all.
+    #[serde(default = "crate::auth::roles::unlimited_clearance")]
+    pub clearance: crate::gdpr::classification::Classification,
+}
+
+/// Clearance of roles stored before clearances existed: every level.
+pub fn unlimited_clearance() -> crate::gdpr::classification::Classification {
+    crate::gdpr::classification::Classification::Sensitive
 }
 
 /// Name of the built-in administrator role.
@@ -128,6 +144,7 @@ pub fn builtin_roles(default_queue: &str) -> Vec<RoleDef> {
             queues: BTreeMap::new(),
             areas: Area::ALL.into_iter().collect(),
             builtin: true,
+            clearance: Classification::Sensitive,
         },
         RoleDef {
             name: AGENT.into(),
@@ -136,6 +153,7 @@ pub fn builtin_roles(default_queue: &str) -> Vec<RoleDef> {
             queues: [(default_queue.to_string(), work)].into_iter().collect(),
             areas: BTreeSet::new(),
             builtin: true,
+            clearance: Classification::Confidential,
         },
         RoleDef {
             name: AUDITOR.into(),
@@ -144,6 +162,7 @@ pub fn builtin_roles(default_queue: &str) -> Vec<RoleDef> {
             queues: BTreeMap::new(),
             areas: [Area::Audit].into_iter().collect(),
             builtin: true,
+            clearance: Classification::Public,
         },
     ]
 }
@@ -248,6 +267,11 @@ impl Grants {
                     g.queues.entry(q).or_default().extend(p);
                 }
                 g.areas.extend(def.areas);
+                if def.builtin && def.name == ADMIN {
+                    // The built-in admin has every area, also areas added after it was
+                    // stored (e.g. `privacy`).
+                    g.areas.extend(Area::ALL);
+                }
             }
         }
         Ok(g)

@@ -503,6 +503,10 @@ fn new_ticket(
         articles: 0,
         participants: Vec::new(),
         queue,
+        classification: Default::default(),
+        legal_hold: None,
+        closed_ms: None,
+        anonymised_ms: None,
     }
 }
 
@@ -725,6 +729,9 @@ pub fn upsert_contact(tx: &mut WriteTx, addr: &MailAddress, now: i64) -> Result<
             name: addr.name.clone(),
             created_ms: now,
             last_seen_ms: now,
+            phone: None,
+            organisation: None,
+            legal_hold: None,
         },
     };
     tx.put_rec(Table::Contacts, key.as_bytes(), &contact)

@@ -46,6 +46,22 @@ pub struct Ticket {
     /// records from before queues, which count as the default queue.
     #[serde(default)]
     pub queue: String,
+    // gdpr: fields appended for issue 6 (records from before read as the defaults)
+    /// How carefully the ticket must be handled (GDPR Art. 5(1)(f), 9, 32). Set from the
+    /// queue's default, raised by detection at ingest, changed by agents.
+    #[serde(default)]
+    pub classification: crate::gdpr::classification::Classification,
+    /// A legal hold suspends retention and erasure (Art. 17(3)(e), 18(1)(c)).
+    #[serde(default)]
+    pub legal_hold: Option<crate::gdpr::classification::LegalHold>,
+    /// Unix ms when the ticket was last closed (`None` while open or for records from
+    /// before this field, which use `updated_ms`); retention periods count from here.
+    #[serde(default)]
+    pub closed_ms: Option<i64>,
+    /// Unix ms when retention (or an erasure) anonymised the ticket; an anonymised ticket
+    /// is not anonymised again, but delete rules still apply to it.
+    #[serde(default)]
+    pub anonymised_ms: Option<i64>,
 }
 
 /// Direction of an article.
@@ -229,6 +245,17 @@ pub struct Contact {
     pub name: Option<String>,
     pub created_ms: i64,
     pub last_seen_ms: i64,
+    // gdpr: fields appended for issue 6
+    /// Telephone number as given (rectifiable, Art. 16).
+    #[serde(default)]
+    pub phone: Option<String>,
+    /// Organisation the contact belongs to, as given.
+    #[serde(default)]
+    pub organisation: Option<String>,
+    /// A legal hold on the contact suspends retention of their tickets and erasure of
+    /// their data (Art. 17(3)(e)).
+    #[serde(default)]
+    pub legal_hold: Option<crate::gdpr::classification::LegalHold>,
 }
 
 /// Mail facts of an incoming article (`Table::ArticleMail`, key `ticket ++ article`).

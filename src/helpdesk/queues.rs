@@ -20,6 +20,14 @@ pub struct Queue {
     pub name: String,
     /// Support addresses (lower case) whose new tickets land in this queue.
     pub mailboxes: Vec<String>,
+    // gdpr: fields appended for issue 6
+    /// Classification new tickets of this queue start with (Art. 25: protection by default).
+    #[serde(default)]
+    pub default_classification: crate::gdpr::classification::Classification,
+    /// Purpose of processing (Art. 5(1)(b)) shown to agents on this queue's tickets, e.g.
+    /// "Answering customers' questions about their orders".
+    #[serde(default)]
+    pub purpose: String,
 }
 
 /// Creates the default queue when it does not exist (idempotent).
@@ -32,6 +40,8 @@ pub fn ensure_default(tx: &mut WriteTx) -> Result<()> {
                 id: DEFAULT_QUEUE.into(),
                 name: "General".into(),
                 mailboxes: Vec::new(),
+                default_classification: Default::default(),
+                purpose: String::new(),
             },
         )?;
     }

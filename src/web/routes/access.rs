@@ -282,6 +282,8 @@ pub(super) async fn queues_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
             .filter(|m| !m.is_empty())
             .map(String::from)
             .collect(),
+        default_classification: Default::default(),
+        purpose: String::new(),
     };
     let r = blocking(app, move |a| admin::save_queue(a, &actor, q)).await;
     after_post(req, r, "/admin/queues", async |m| {
