@@ -243,6 +243,7 @@ pub fn has_active(r: &impl Reader, contact: &str, purpose: &str) -> Result<bool>
 /// Removes every consent record of `contact`; used only by erasure (Art. 17). Returns how
 /// many were removed.
 pub fn erase(tx: &mut WriteTx, contact: &str) -> Result<usize> {
+    tx.mark_erasure();
     let keys: Vec<Vec<u8>> = tx
         .scan(Table::Consents, &prefix(contact), false, usize::MAX)?
         .into_iter()

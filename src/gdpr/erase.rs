@@ -167,6 +167,7 @@ fn drop_shared(
 /// Replaces the personal data of ticket `number` with placeholders (see module doc).
 /// Errors: `NotFound` when the ticket does not exist.
 pub fn anonymise_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) -> Result<Counts> {
+    tx.mark_erasure();
     let mut ticket = load_ticket(tx, number)?;
     let articles = ticket_articles(tx, number)?;
     let mut c = Counts {
@@ -216,6 +217,7 @@ pub fn anonymise_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) ->
 /// Deletes ticket `number` and everything only it uses (see module doc).
 /// Errors: `NotFound` when the ticket does not exist.
 pub fn delete_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) -> Result<Counts> {
+    tx.mark_erasure();
     load_ticket(tx, number)?;
     let articles = ticket_articles(tx, number)?;
     let mut c = Counts {

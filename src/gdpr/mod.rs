@@ -153,16 +153,35 @@ pub fn erase_subject(
     let now = app.now_ms();
     let id = spec.identity(now)?;
     let ev = audit_event(app, actor, "gdpr.erase", &id, String::new())?;
-    app.store.write(now, |tx| {
-        let report = subject::erase(tx, &id, classification::today(now))?;
-        let detail = format!(
-            "{} tickets deleted, {} redacted",
-            report.plan.delete_tickets.len(),
-            report.plan.redact_tickets.len()
-        );
-        crate::audit::append(tx, now, crate::audit::Event { detail, ..ev })?;
-        Ok(report)
-    })
+    app.store
+        .write(now, |tx| {
+            let report = subject::erase(tx, &id, classification::today(now))?;
+            let detail = format!(
+                "{} tickets deleted, {} redacted",
+                report.plan.delete_tickets.len(),
+                report.plan.redact_tickets.len()
+            );
+            crate::audit::append(tx, now, crate::audit::Event { detail, ..ev })?;
+            Ok(report)
+        })
+        .inspect(|_| purge_after_erasure(app))
+}
+
+/// Scrubs the change log and rewrites the store file after an erasure
+/// ([`crate::store::Store::purge_erased`]). The erasure itself is committed already, so a
+/// failure here is logged, not returned: the work stays owed and the next start retries it.
+pub fn purge_after_erasure(app: &App) {
+    match app.store.purge_erased() {
+        Ok(r) => tracing::info!(
+            keys = r.keys,
+            records = r.records_rewritten,
+            ops = r.ops_dropped,
+            bytes_before = r.file_bytes_before,
+            bytes_after = r.file_bytes_after,
+            "erased data scrubbed from the change log and the store file"
+        ),
+        Err(e) => tracing::warn!("scrubbing erased data failed (retried at next start): {e}"),
+    }
 }
 
 #[cfg(test)]

@@ -560,6 +560,7 @@ pub fn erase(
     today: jiff::civil::Date,
 ) -> Result<ErasureReport> {
     use crate::gdpr::erase::{References, delete_ticket};
+    tx.mark_erasure();
     let data = find(tx, id, today)?;
     let plan = plan_erasure(&data);
     let mut refs = References::build(tx)?;

@@ -12,9 +12,12 @@ pub mod codec;
 pub mod schema;
 // backup: snapshots, bulk restore, log watermarks and truncation
 pub mod snapshot;
+// gdpr: scrubbing erased data from the change log and the file
+pub mod erasure;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use redb::{Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 use serde::{Serialize, de::DeserializeOwned};
@@ -23,7 +26,8 @@ pub use changelog::{ChangeRecord, Op};
 pub use schema::Table;
 
 use crate::error::{Error, ErrorKind, Result};
-use schema::{CHANGELOG, LOG_STATE};
+use erasure::erased_key;
+use schema::{CHANGELOG, ERASED, LOG_STATE};
 
 /// Schema version this build writes. [`Store::open`] migrates older stores up to it and
 /// refuses newer ones.
@@ -64,8 +68,15 @@ impl From<redb::DatabaseError> for Error {
 
 /// The embedded database of one data directory.
 pub struct Store {
-    db: redb::Database,
+    /// Behind a lock only so [`Store::vacuum`] can swap in a rewritten file; every other
+    /// use holds the read side just long enough to begin a transaction.
+    db: RwLock<redb::Database>,
     path: PathBuf,
+    /// One [`Store::vacuum`] at a time.
+    vacuum_lock: std::sync::Mutex<()>,
+    /// Held for the whole of every write transaction (redb allows one writer anyway), so
+    /// [`Store::vacuum`] can wait for the writer in flight without holding `db`.
+    write_lock: std::sync::Mutex<()>,
 }
 
 /// Read access shared by [`ReadTx`] and [`WriteTx`], so domain code can read in either.
@@ -217,6 +228,7 @@ impl Reader for ReadTx {
 pub struct WriteTx {
     txn: redb::WriteTransaction,
     ops: Vec<Op>,
+    erasure: bool,
 }
 
 impl WriteTx {
@@ -260,6 +272,14 @@ impl WriteTx {
     /// Whether this transaction has changed anything so far.
     pub fn is_empty(&self) -> bool {
         self.ops.is_empty()
+    }
+
+    /// Marks this transaction as an erasure (GDPR Art. 17, retention): once it commits,
+    /// the earlier after-images of every key it puts or deletes are due to be scrubbed
+    /// from the change log by [`Store::purge_erased`], so anonymised or deleted personal
+    /// data does not survive in the log. Idempotent.
+    pub fn mark_erasure(&mut self) {
+        self.erasure = true;
     }
 }
 
@@ -311,11 +331,15 @@ impl Store {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         }
         let store = Store {
-            db,
+            db: RwLock::new(db),
             path: path.to_path_buf(),
+            vacuum_lock: Default::default(),
+            write_lock: Default::default(),
         };
         store.init_tables()?;
         store.migrate()?;
+        // An erasure whose file rewrite was interrupted finishes now.
+        store.vacuum_if_due()?;
         Ok(store)
     }
 
@@ -324,13 +348,27 @@ impl Store {
         &self.path
     }
 
+    /// The writer's turn; hold it from `begin_write` to commit.
+    pub(crate) fn writer(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.write_lock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The database, for beginning one transaction (never held across a closure).
+    pub(crate) fn db(&self) -> RwLockReadGuard<'_, redb::Database> {
+        // A panic while the lock was held cannot have left the database inconsistent
+        // (redb's own transactions guarantee that), so poisoning is ignored.
+        self.db.read().unwrap_or_else(|p| p.into_inner())
+    }
+
     fn init_tables(&self) -> Result<()> {
-        let txn = self.db.begin_write()?;
+        let _w = self.writer();
+        let txn = self.db().begin_write()?;
         for t in Table::ALL {
             txn.open_table(t.def())?;
         }
         txn.open_table(CHANGELOG)?;
         txn.open_table(LOG_STATE)?;
+        txn.open_table(ERASED)?;
         txn.commit()?;
         Ok(())
     }
@@ -361,7 +399,7 @@ impl Store {
     /// Runs `f` in a read snapshot.
     pub fn read<T>(&self, f: impl FnOnce(&ReadTx) -> Result<T>) -> Result<T> {
         let rtx = ReadTx {
-            txn: self.db.begin_read()?,
+            txn: self.db().begin_read()?,
         };
         f(&rtx)
     }
@@ -370,34 +408,47 @@ impl Store {
     /// change-log record (stamped `now_ms`) is appended and the transaction is committed
     /// durably before this returns. If `f` fails, nothing is written.
     pub fn write<T>(&self, now_ms: i64, f: impl FnOnce(&mut WriteTx) -> Result<T>) -> Result<T> {
-        let mut txn = self.db.begin_write()?;
+        let _w = self.writer();
+        let mut txn = self.db().begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         txn.set_two_phase_commit(true);
         let mut wtx = WriteTx {
             txn,
             ops: Vec::new(),
+            erasure: false,
         };
         let out = f(&mut wtx)?;
-        let WriteTx { txn, ops } = wtx;
+        let WriteTx { txn, ops, erasure } = wtx;
         if ops.is_empty() {
             txn.abort()?;
             return Ok(out);
         }
-        append_log(&txn, now_ms, ops)?;
+        let erased: Vec<Vec<u8>> = if erasure {
+            ops.iter().map(|op| erased_key(op.table, &op.key)).collect()
+        } else {
+            Vec::new()
+        };
+        let seq = append_log(&txn, now_ms, ops)?;
+        if !erased.is_empty() {
+            let mut t = txn.open_table(ERASED)?;
+            for k in erased {
+                t.insert(k.as_slice(), seq)?;
+            }
+        }
         txn.commit()?;
         Ok(out)
     }
 
     /// Sequence number of the newest change-log record (0 for an empty log).
     pub fn head_seq(&self) -> Result<u64> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let t = txn.open_table(LOG_STATE)?;
         Ok(t.get("head")?.map(|v| v.value()).unwrap_or(0))
     }
 
     /// Up to `limit` change-log records with `seq >= from`, in order.
     pub fn changes_since(&self, from: u64, limit: usize) -> Result<Vec<ChangeRecord>> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let t = txn.open_table(CHANGELOG)?;
         let mut out = Vec::new();
         for item in t.range(from..)? {
@@ -417,7 +468,8 @@ impl Store {
     /// Errors: `Conflict` unless `rec.seq` is exactly this store's head + 1 (no gaps, no
     /// re-application); `Invalid` for an unknown table id.
     pub fn apply_change(&self, rec: &ChangeRecord) -> Result<()> {
-        let mut txn = self.db.begin_write()?;
+        let _w = self.writer();
+        let mut txn = self.db().begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         txn.set_two_phase_commit(true);
         apply_in_txn(&txn, rec)?;
@@ -427,7 +479,7 @@ impl Store {
 
     /// Every replicated row, for comparing two stores (restore checks, tests).
     pub fn dump(&self) -> Result<Dump> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let mut out = Dump::new();
         for table in Table::ALL {
             let t = txn.open_table(table.def())?;
@@ -569,10 +621,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         // An empty redb file: no migration record, so the logs can line up from seq 1.
         let b = Store {
-            db: redb::Database::builder()
-                .create(dir.path().join("b.redb"))
-                .unwrap(),
+            db: RwLock::new(
+                redb::Database::builder()
+                    .create(dir.path().join("b.redb"))
+                    .unwrap(),
+            ),
             path: dir.path().join("b.redb"),
+            vacuum_lock: Default::default(),
+            write_lock: Default::default(),
         };
         b.init_tables().unwrap();
         let mut next = 1;

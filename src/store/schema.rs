@@ -171,3 +171,7 @@ impl Table {
 pub(crate) const CHANGELOG: TableDefinition<u64, &[u8]> = TableDefinition::new("changelog");
 /// Internal bookkeeping of the log (`"head"` → last sequence number). Not logged.
 pub(crate) const LOG_STATE: TableDefinition<&str, u64> = TableDefinition::new("changelog_state");
+/// Keys written by erasure transactions whose earlier after-images still have to be
+/// scrubbed from the change log: `table id ++ key → seq of the erasing record`. Not logged,
+/// not replicated (see [`super::Store::purge_erased`]).
+pub(crate) const ERASED: TableDefinition<&[u8], u64> = TableDefinition::new("erased_pending");

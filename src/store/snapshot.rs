@@ -130,8 +130,10 @@ impl Loader {
             std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
         }
         let store = Store {
-            db,
+            db: std::sync::RwLock::new(db),
             path: path.to_path_buf(),
+            vacuum_lock: Default::default(),
+            write_lock: Default::default(),
         };
         store.init_tables()?;
         Ok(Loader {
@@ -158,7 +160,8 @@ impl Loader {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let mut txn = self.store.db.begin_write()?;
+        let _w = self.store.writer();
+        let mut txn = self.store.db().begin_write()?;
         txn.set_durability(Durability::None)?;
         for (table, k, v) in self.rows.drain(..) {
             // Checked in put_row.
@@ -177,7 +180,8 @@ impl Loader {
     /// applied must be `seq + 1`.
     pub fn set_head(&mut self, seq: u64) -> Result<()> {
         self.flush_rows()?;
-        let mut txn = self.store.db.begin_write()?;
+        let _w = self.store.writer();
+        let mut txn = self.store.db().begin_write()?;
         txn.set_durability(Durability::None)?;
         txn.open_table(LOG_STATE)?.insert("head", seq)?;
         txn.commit()?;
@@ -202,7 +206,8 @@ impl Loader {
         if self.records.is_empty() {
             return Ok(());
         }
-        let mut txn = self.store.db.begin_write()?;
+        let _w = self.store.writer();
+        let mut txn = self.store.db().begin_write()?;
         txn.set_durability(Durability::None)?;
         for rec in self.records.drain(..) {
             super::apply_in_txn(&txn, &rec)?;
@@ -217,11 +222,14 @@ impl Loader {
     pub fn finish(mut self) -> Result<Store> {
         self.flush_rows()?;
         self.flush_records()?;
-        let mut txn = self.store.db.begin_write()?;
-        txn.set_durability(Durability::Immediate)?;
-        txn.set_two_phase_commit(true);
-        txn.open_table(LOG_STATE)?; // an empty durable commit persists the earlier ones
-        txn.commit()?;
+        {
+            let _w = self.store.writer();
+            let mut txn = self.store.db().begin_write()?;
+            txn.set_durability(Durability::Immediate)?;
+            txn.set_two_phase_commit(true);
+            txn.open_table(LOG_STATE)?; // an empty durable commit persists the earlier ones
+            txn.commit()?;
+        }
         Ok(self.store)
     }
 }
@@ -232,7 +240,7 @@ const WATERMARK_PREFIX: &str = "wm:";
 impl Store {
     /// A consistent snapshot of rows and log at this instant.
     pub fn snapshot(&self) -> Result<Snapshot> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let (head, head_ts_ms) = {
             let st = txn.open_table(LOG_STATE)?;
             let head = st.get("head")?.map(|v| v.value()).unwrap_or(0);
@@ -254,7 +262,8 @@ impl Store {
     /// record up to `seq` safely. Never moves a watermark backwards. Internal state: not
     /// logged, not replicated.
     pub fn set_watermark(&self, name: &str, seq: u64) -> Result<()> {
-        let mut txn = self.db.begin_write()?;
+        let _w = self.writer();
+        let mut txn = self.db().begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         {
             let mut st = txn.open_table(LOG_STATE)?;
@@ -270,7 +279,7 @@ impl Store {
 
     /// Every watermark, by consumer name.
     pub fn watermarks(&self) -> Result<BTreeMap<String, u64>> {
-        let txn = self.db.begin_read()?;
+        let txn = self.db().begin_read()?;
         let st = txn.open_table(LOG_STATE)?;
         let mut out = BTreeMap::new();
         for item in st.iter()? {
@@ -289,7 +298,8 @@ impl Store {
         let Some(upto) = self.watermarks()?.values().copied().min() else {
             return Ok(0);
         };
-        let mut txn = self.db.begin_write()?;
+        let _w = self.writer();
+        let mut txn = self.db().begin_write()?;
         txn.set_durability(Durability::Immediate)?;
         let n = {
             let head = txn

@@ -1,0 +1,442 @@
+//! Making erasure complete inside the store file (GDPR Art. 17, Art. 5(1)(e)).
+//!
+//! Deleting or overwriting a row is not enough: the change log still holds the row's
+//! earlier after-images (until backups allow truncation), and redb leaves the bytes of
+//! freed pages in the file. A write transaction marked with [`WriteTx::mark_erasure`]
+//! records the keys it wrote in an internal table; [`Store::purge_erased`] then
+//!
+//! 1. drops, from every change-log record older than the erasing one, the ops on those
+//!    keys. Replaying the log still gives the same final state, because the erasing record
+//!    (kept whole) holds the last op on each of them; only the history of erased rows goes.
+//! 2. rewrites the file ([`Store::vacuum`]) so no free page keeps the old rows or log
+//!    records (redb's `compact()` only moves pages; a test found erased strings after it).
+//!
+//! Records already copied to backup files are outside the store: they go when their
+//! backup chain expires (see `docs/gdpr.md`).
+//!
+//! [`WriteTx::mark_erasure`]: super::WriteTx::mark_erasure
+
+use std::collections::BTreeMap;
+
+use redb::{Durability, ReadableDatabase, ReadableTable, ReadableTableMetadata};
+use serde::Serialize;
+
+use super::schema::{CHANGELOG, ERASED, LOG_STATE};
+use super::{ChangeRecord, Store, codec};
+use crate::error::{Error, Result};
+
+/// Key of the erased-keys table: table id, then the row key.
+pub(super) fn erased_key(table: u8, key: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(key.len() + 1);
+    k.push(table);
+    k.extend_from_slice(key);
+    k
+}
+
+/// Log-state flag: a vacuum is owed (set by a scrub; the vacuumed file does not carry it).
+const COMPACT_DUE: &str = "compact_due";
+
+/// What [`Store::purge_erased`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PurgeReport {
+    /// Erased keys whose history was scrubbed.
+    pub keys: u64,
+    /// Change-log records rewritten without the ops on those keys.
+    pub records_rewritten: u64,
+    /// Ops dropped from them.
+    pub ops_dropped: u64,
+    /// Whether the file was rewritten (false when no scrub owed it).
+    pub vacuumed: bool,
+    /// Size of the store file before and after, bytes.
+    pub file_bytes_before: u64,
+    pub file_bytes_after: u64,
+}
+
+impl Store {
+    /// Number of erased keys whose history is still in the change log.
+    pub fn pending_erasures(&self) -> Result<u64> {
+        let txn = self.db().begin_read()?;
+        Ok(txn.open_table(ERASED)?.len()?)
+    }
+
+    /// Scrubs the change log of the earlier after-images of erased keys, then rewrites the
+    /// file (see the module docs). Call it after an erasure or a retention run; start-up
+    /// calls it too. Cheap when nothing is pending. Blocks for about the time of copying
+    /// the store; other store calls wait only for the final catch-up step.
+    ///
+    /// Errors: `Internal` on I/O or store errors; the vacuum stays owed and the next call
+    /// (or start) retries it.
+    pub fn purge_erased(&self) -> Result<PurgeReport> {
+        let mut report = PurgeReport {
+            file_bytes_before: self.file_len(),
+            ..PurgeReport::default()
+        };
+        self.scrub_log(&mut report)?;
+        report.vacuumed = self.vacuum_if_due()?;
+        report.file_bytes_after = self.file_len();
+        Ok(report)
+    }
+
+    fn file_len(&self) -> u64 {
+        std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn scrub_log(&self, report: &mut PurgeReport) -> Result<()> {
+        let _w = self.writer();
+        let mut txn = self.db().begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
+        let pending: BTreeMap<Vec<u8>, u64> = {
+            let t = txn.open_table(ERASED)?;
+            let mut m = BTreeMap::new();
+            for item in t.iter()? {
+                let (k, v) = item?;
+                m.insert(k.value().to_vec(), v.value());
+            }
+            m
+        };
+        if pending.is_empty() {
+            txn.abort()?;
+            return Ok(());
+        }
+        report.keys = pending.len() as u64;
+        let last = pending.values().copied().max().unwrap_or(0);
+        {
+            let mut log = txn.open_table(CHANGELOG)?;
+            let mut rewrites: Vec<(u64, ChangeRecord)> = Vec::new();
+            for item in log.range(..last)? {
+                let (seq, v) = item?;
+                let mut rec: ChangeRecord = codec::decode(v.value())?;
+                let before = rec.ops.len();
+                rec.ops.retain(|op| {
+                    pending
+                        .get(&erased_key(op.table, &op.key))
+                        .is_none_or(|&erased_at| rec.seq >= erased_at)
+                });
+                if rec.ops.len() != before {
+                    report.ops_dropped += (before - rec.ops.len()) as u64;
+                    rewrites.push((seq.value(), rec));
+                }
+            }
+            for (seq, rec) in rewrites {
+                // An emptied record stays: sequence numbers must stay gap-free.
+                log.insert(seq, codec::encode_fixed(&rec)?.as_slice())?;
+                report.records_rewritten += 1;
+            }
+            let mut erased = txn.open_table(ERASED)?;
+            erased.retain(|_, _| false)?;
+            let mut st = txn.open_table(LOG_STATE)?;
+            st.insert(COMPACT_DUE, 1)?;
+        }
+        txn.commit()?;
+        Ok(())
+    }
+
+    /// Rewrites the store file when a scrub owes it (see [`Store::vacuum`]). Returns
+    /// whether it did.
+    pub(crate) fn vacuum_if_due(&self) -> Result<bool> {
+        let due = {
+            let txn = self.db().begin_read()?;
+            let st = txn.open_table(LOG_STATE)?;
+            st.get(COMPACT_DUE)?.is_some_and(|v| v.value() == 1)
+        };
+        if !due {
+            return Ok(false);
+        }
+        self.vacuum()?;
+        Ok(true)
+    }
+
+    /// Rewrites the store into a fresh file holding only live rows and the (scrubbed) log,
+    /// and puts it in place of the old one (like SQLite's `VACUUM`). redb's own
+    /// `compact()` is not enough: a test found erased strings in free pages after it.
+    ///
+    /// The copy is made from a read snapshot while writers go on; then, with the store
+    /// held exclusively, the change-log records committed meanwhile are applied to the
+    /// copy, the copy is made durable and renamed over the store file (fsync of the
+    /// directory included), and the handle switches to it. A crash before the rename
+    /// leaves the old file in force (and a stale `*.vacuum` file that the next run
+    /// removes); after it, the new one. The old file's disk blocks are released to the
+    /// file system, which trygg cannot wipe (see `docs/gdpr.md`).
+    ///
+    /// Errors: `Internal` on I/O or store errors; the old file then stays in use.
+    pub fn vacuum(&self) -> Result<()> {
+        let _one = self.vacuum_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let tmp = self.path.with_extension("redb.vacuum");
+        if tmp.exists() {
+            std::fs::remove_file(&tmp)?;
+        }
+        let new = redb::Database::builder().create(&tmp)?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        let copied_head = {
+            let snap = self.db().begin_read()?;
+            copy_rows(&snap, &new)?;
+            let st = snap.open_table(LOG_STATE)?;
+            st.get("head")?.map(|v| v.value()).unwrap_or(0)
+        };
+        // No writer in flight, then no one beginning a transaction: the catch-up below sees
+        // every committed record and nothing commits to the old file after it.
+        let _w = self.writer();
+        let mut db = self.db.write().unwrap_or_else(|p| p.into_inner());
+        {
+            let old = db.begin_read()?;
+            let mut txn = new.begin_write()?;
+            txn.set_durability(Durability::Immediate)?;
+            txn.set_two_phase_commit(true);
+            {
+                // Records committed while the copy was made.
+                let log = old.open_table(CHANGELOG)?;
+                let mut new_log = txn.open_table(CHANGELOG)?;
+                for item in log.range(copied_head + 1..)? {
+                    let (seq, v) = item?;
+                    let rec: ChangeRecord = codec::decode(v.value())?;
+                    for op in &rec.ops {
+                        let table = super::Table::from_id(op.table).ok_or_else(|| {
+                            Error::internal(format!("unknown table id {}", op.table))
+                        })?;
+                        let mut t = txn.open_table(table.def())?;
+                        match &op.value {
+                            Some(v) => {
+                                t.insert(op.key.as_slice(), v.as_slice())?;
+                            }
+                            None => {
+                                t.remove(op.key.as_slice())?;
+                            }
+                        }
+                    }
+                    new_log.insert(seq.value(), v.value())?;
+                }
+                // Records truncated meanwhile (backup watermarks) go here too.
+                let first = log.first()?.map(|(k, _)| k.value());
+                if let Some(first) = first {
+                    new_log.retain_in(..first, |_, _| false)?;
+                }
+                // Internal state is small: copied again whole.
+                let mut st = txn.open_table(LOG_STATE)?;
+                st.retain(|_, _| false)?;
+                for item in old.open_table(LOG_STATE)?.iter()? {
+                    let (k, v) = item?;
+                    if k.value() != COMPACT_DUE {
+                        st.insert(k.value(), v.value())?;
+                    }
+                }
+                let mut er = txn.open_table(ERASED)?;
+                er.retain(|_, _| false)?;
+                for item in old.open_table(ERASED)?.iter()? {
+                    let (k, v) = item?;
+                    er.insert(k.value(), v.value())?;
+                }
+            }
+            txn.commit()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        // The old handle is dropped here; its file is already unlinked.
+        *db = new;
+        Ok(())
+    }
+}
+
+/// Bytes copied per transaction while vacuuming, so memory stays bounded.
+const VACUUM_BATCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// Copies every table of `snap` into the empty database `new`.
+fn copy_rows(snap: &redb::ReadTransaction, new: &redb::Database) -> Result<()> {
+    fn batch(new: &redb::Database) -> Result<redb::WriteTransaction> {
+        let mut txn = new.begin_write()?;
+        txn.set_durability(Durability::None)?;
+        Ok(txn)
+    }
+    let mut txn = batch(new)?;
+    let mut bytes = 0usize;
+    for table in super::Table::ALL {
+        let src = snap.open_table(table.def())?;
+        let mut it = src.iter()?;
+        loop {
+            let mut dst = txn.open_table(table.def())?;
+            let mut full = false;
+            for item in it.by_ref() {
+                let (k, v) = item?;
+                dst.insert(k.value(), v.value())?;
+                bytes += k.value().len() + v.value().len();
+                if bytes >= VACUUM_BATCH_BYTES {
+                    full = true;
+                    break;
+                }
+            }
+            drop(dst);
+            if !full {
+                break;
+            }
+            txn.commit()?;
+            txn = batch(new)?;
+            bytes = 0;
+        }
+    }
+    {
+        let src = snap.open_table(CHANGELOG)?;
+        let mut dst = txn.open_table(CHANGELOG)?;
+        for item in src.iter()? {
+            let (k, v) = item?;
+            dst.insert(k.value(), v.value())?;
+        }
+        txn.open_table(LOG_STATE)?;
+        txn.open_table(ERASED)?;
+    }
+    txn.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Table, codec};
+    use super::*;
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    #[test]
+    fn erased_rows_leave_neither_log_nor_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let s = Store::open(&path).unwrap();
+        // Several versions of each secret row, among other rows, over many transactions.
+        for i in 0u64..40 {
+            s.write(i as i64, |tx| {
+                tx.put(
+                    Table::Tickets,
+                    &codec::be(i),
+                    format!("keep-{i:04} {}", "k".repeat(300)).as_bytes(),
+                )?;
+                if i % 4 == 0 {
+                    tx.put(
+                        Table::Articles,
+                        &codec::be2(7, i),
+                        format!("SECRET-{i:04}-ulla@example.org {}", "s".repeat(500)).as_bytes(),
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        }
+        s.write(100, |tx| {
+            tx.put(Table::Articles, &codec::be2(7, 0), b"[anonymised]")?;
+            tx.put(
+                Table::Articles,
+                &codec::be2(7, 4),
+                b"SECRET-0004 second version",
+            )
+        })
+        .unwrap();
+        let before = s.dump().unwrap();
+        s.write(200, |tx| {
+            tx.mark_erasure();
+            tx.put(Table::Articles, &codec::be2(7, 0), b"[anonymised]")?;
+            for i in (4u64..40).step_by(4) {
+                tx.delete(Table::Articles, &codec::be2(7, i))?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(s.pending_erasures().unwrap(), 10);
+        // A later unmarked write of a key erased before is history that stays.
+        s.write(300, |tx| {
+            tx.put(Table::Articles, &codec::be2(7, 8), b"new after erasure")
+        })
+        .unwrap();
+        let after_erase = s.dump().unwrap();
+        assert_ne!(before, after_erase);
+
+        let r = s.purge_erased().unwrap();
+        assert_eq!(r.keys, 10);
+        assert_eq!(r.ops_dropped, 12);
+        assert!(r.vacuumed, "{r:?}");
+        assert_eq!(s.pending_erasures().unwrap(), 0);
+        assert_eq!(s.dump().unwrap(), after_erase, "rows untouched");
+        // Replaying the scrubbed log still gives the same rows.
+        let d2 = tempfile::tempdir().unwrap();
+        let b = Store {
+            db: std::sync::RwLock::new(
+                redb::Database::builder()
+                    .create(d2.path().join("b.redb"))
+                    .unwrap(),
+            ),
+            path: d2.path().join("b.redb"),
+            vacuum_lock: Default::default(),
+            write_lock: Default::default(),
+        };
+        b.init_tables().unwrap();
+        for rec in s.changes_since(1, usize::MAX).unwrap() {
+            b.apply_change(&rec).unwrap();
+        }
+        assert_eq!(b.dump().unwrap(), s.dump().unwrap());
+        drop(s);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(contains(&bytes, b"keep-0039"), "control string present");
+        assert!(contains(&bytes, b"new after erasure"));
+        for i in (0u64..40).step_by(4) {
+            let needle = format!("SECRET-{i:04}");
+            assert!(
+                !contains(&bytes, needle.as_bytes()),
+                "{needle} left in file"
+            );
+        }
+        assert!(!contains(&bytes, b"ulla@example.org"));
+        // Nothing owed: a second purge does nothing.
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.purge_erased().unwrap().keys, 0);
+    }
+}
+
+#[cfg(test)]
+mod concurrent {
+    use super::super::{Table, codec};
+    use super::*;
+
+    #[test]
+    fn writes_during_a_vacuum_are_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = std::sync::Arc::new(Store::open(&dir.path().join("s.redb")).unwrap());
+        for i in 0u64..300 {
+            s.write(1, |tx| tx.put(Table::Tickets, &codec::be(i), &[7u8; 2000]))
+                .unwrap();
+        }
+        s.write(2, |tx| {
+            tx.mark_erasure();
+            tx.delete(Table::Tickets, &codec::be(0)).map(|_| ())
+        })
+        .unwrap();
+        let w = {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                for i in 1000u64..1400 {
+                    s.write(3, |tx| tx.put(Table::Articles, &codec::be(i), b"during"))
+                        .unwrap();
+                }
+            })
+        };
+        let r = s.purge_erased().unwrap();
+        w.join().unwrap();
+        assert!(r.vacuumed);
+        let d = s.dump().unwrap();
+        assert_eq!(
+            d.keys().filter(|(t, _)| *t == Table::Articles.id()).count(),
+            400
+        );
+        assert_eq!(
+            d.keys().filter(|(t, _)| *t == Table::Tickets.id()).count(),
+            299
+        );
+        let recs = s.changes_since(1, usize::MAX).unwrap();
+        assert_eq!(recs.last().unwrap().seq, s.head_seq().unwrap());
+        assert!(
+            recs.windows(2).all(|w| w[1].seq == w[0].seq + 1),
+            "gap-free"
+        );
+    }
+}
