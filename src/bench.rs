@@ -37,6 +37,20 @@ pub enum BenchCommand {
         #[arg(long, default_value = "age")]
         age: String,
     },
+    /// Seed N tickets, delete one in an erasure, then time the change-log scrub and the
+    /// store-file rewrite that make the erasure complete, while a writer keeps committing
+    /// (its longest stall is reported).
+    Erase {
+        /// Tickets to seed.
+        #[arg(long, default_value_t = 100_000)]
+        tickets: u64,
+        /// Size of each ticket's raw message blob, bytes.
+        #[arg(long, default_value_t = 8192)]
+        raw_bytes: usize,
+        /// Scratch directory (created; must be empty or absent).
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// Ticket views per second with and without the audit write, in a throw-away store.
     Audit {
         /// Views to time in each mode.
@@ -58,7 +72,75 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             age,
         } => bench_backup(tickets, raw_bytes, &dir, &age),
         BenchCommand::Audit { views, dir } => bench_audit(views, dir),
+        BenchCommand::Erase {
+            tickets,
+            raw_bytes,
+            dir,
+        } => bench_erase(tickets, raw_bytes, &dir),
     }
+}
+
+fn bench_erase(n: u64, raw_bytes: usize, dir: &Path) -> Result<()> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        return Err(Error::conflict(format!("{} is not empty", dir.display())));
+    }
+    crate::app::create_private_dir(dir)?;
+    let app = Arc::new(App::open(&dir.join("data"), Arc::new(SystemClock))?);
+    let t = Instant::now();
+    seed(&app, n, raw_bytes)?;
+    println!(
+        "seeded {n} tickets in {:.1} s",
+        t.elapsed().as_millis() as f64 / 1000.0
+    );
+    let victim = 1001 + n / 2;
+    app.store.write(app.now_ms(), |tx| {
+        let mut refs = crate::gdpr::erase::References::build(tx)?;
+        crate::gdpr::erase::delete_ticket(tx, victim, &mut refs)
+    })?;
+    // A writer committing small transactions all along: its longest wait is what a user
+    // of the web UI would notice.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (app, stop) = (app.clone(), stop.clone());
+        std::thread::spawn(move || -> Result<(u64, u128)> {
+            let (mut count, mut worst) = (0u64, 0u128);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                app.store.write(app.now_ms(), |tx| {
+                    tx.put(Table::Meta, b"bench-erase-tick", &count.to_be_bytes())
+                })?;
+                worst = worst.max(t.elapsed().as_micros());
+                count += 1;
+            }
+            Ok((count, worst))
+        })
+    };
+    let r = app.store.purge_erased()?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (writes, worst_us) = writer
+        .join()
+        .map_err(|_| Error::internal("bench writer panicked"))??;
+    println!(
+        "scrub {} ms ({} records rewritten, {} ops dropped); rewrite {} ms; file {:.1} -> {:.1} MB; \
+         {writes} writes meanwhile, longest {:.1} ms",
+        r.scrub_ms,
+        r.records_rewritten,
+        r.ops_dropped,
+        r.vacuum_ms,
+        r.file_bytes_before as f64 / 1e6,
+        r.file_bytes_after as f64 / 1e6,
+        worst_us as f64 / 1000.0
+    );
+    println!(
+        "{}",
+        serde_json::json!({
+            "bench": "erase", "tickets": n, "scrub_ms": r.scrub_ms, "vacuum_ms": r.vacuum_ms,
+            "records_rewritten": r.records_rewritten, "ops_dropped": r.ops_dropped,
+            "file_bytes_before": r.file_bytes_before, "file_bytes_after": r.file_bytes_after,
+            "concurrent_writes": writes, "longest_write_stall_us": worst_us,
+        })
+    );
+    Ok(())
 }
 
 fn mb(bytes: u64, ms: u128) -> f64 {

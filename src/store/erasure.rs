@@ -33,6 +33,13 @@ pub(super) fn erased_key(table: u8, key: &[u8]) -> Vec<u8> {
     k
 }
 
+/// Whether `op`, in the record `seq`, is an earlier image of a key erased after it.
+fn erased_before(pending: &BTreeMap<Vec<u8>, u64>, op: &super::Op, seq: u64) -> bool {
+    pending
+        .get(&erased_key(op.table, &op.key))
+        .is_some_and(|&erased_at| seq < erased_at)
+}
+
 /// Log-state flag: a vacuum is owed (set by a scrub; the vacuumed file does not carry it).
 const COMPACT_DUE: &str = "compact_due";
 
@@ -50,6 +57,9 @@ pub struct PurgeReport {
     /// Size of the store file before and after, bytes.
     pub file_bytes_before: u64,
     pub file_bytes_after: u64,
+    /// Wall time of the log scrub and of the file rewrite, milliseconds.
+    pub scrub_ms: u64,
+    pub vacuum_ms: u64,
 }
 
 impl Store {
@@ -71,8 +81,12 @@ impl Store {
             file_bytes_before: self.file_len(),
             ..PurgeReport::default()
         };
+        let t = std::time::Instant::now();
         self.scrub_log(&mut report)?;
+        report.scrub_ms = t.elapsed().as_millis() as u64;
+        let t = std::time::Instant::now();
         report.vacuumed = self.vacuum_if_due()?;
+        report.vacuum_ms = t.elapsed().as_millis() as u64;
         report.file_bytes_after = self.file_len();
         Ok(report)
     }
@@ -82,48 +96,63 @@ impl Store {
     }
 
     fn scrub_log(&self, report: &mut PurgeReport) -> Result<()> {
-        let _w = self.writer();
-        let mut txn = self.db().begin_write()?;
-        txn.set_durability(Durability::Immediate)?;
-        let pending: BTreeMap<Vec<u8>, u64> = {
-            let t = txn.open_table(ERASED)?;
-            let mut m = BTreeMap::new();
-            for item in t.iter()? {
+        // Find the records to rewrite in a snapshot, without holding up writers: only the
+        // rewrite itself takes the writer's turn. Records never change after commit except
+        // by a scrub (one at a time, under `vacuum_lock`) or truncation (checked below).
+        let _one = self.vacuum_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let (pending, seqs) = {
+            let snap = self.db().begin_read()?;
+            let mut pending: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
+            for item in snap.open_table(ERASED)?.iter()? {
                 let (k, v) = item?;
-                m.insert(k.value().to_vec(), v.value());
+                pending.insert(k.value().to_vec(), v.value());
             }
-            m
+            let last = pending.values().copied().max().unwrap_or(0);
+            let mut seqs = Vec::new();
+            for item in snap.open_table(CHANGELOG)?.range(..last)? {
+                let (seq, v) = item?;
+                let rec: ChangeRecord = codec::decode(v.value())?;
+                if rec
+                    .ops
+                    .iter()
+                    .any(|op| erased_before(&pending, op, rec.seq))
+                {
+                    seqs.push(seq.value());
+                }
+            }
+            (pending, seqs)
         };
         if pending.is_empty() {
-            txn.abort()?;
             return Ok(());
         }
         report.keys = pending.len() as u64;
-        let last = pending.values().copied().max().unwrap_or(0);
+        let _w = self.writer();
+        let mut txn = self.db().begin_write()?;
+        txn.set_durability(Durability::Immediate)?;
         {
             let mut log = txn.open_table(CHANGELOG)?;
-            let mut rewrites: Vec<(u64, ChangeRecord)> = Vec::new();
-            for item in log.range(..last)? {
-                let (seq, v) = item?;
-                let mut rec: ChangeRecord = codec::decode(v.value())?;
+            for seq in seqs {
+                let Some(mut rec) = log
+                    .get(seq)?
+                    .map(|v| codec::decode::<ChangeRecord>(v.value()))
+                    .transpose()?
+                else {
+                    continue; // truncated meanwhile
+                };
                 let before = rec.ops.len();
-                rec.ops.retain(|op| {
-                    pending
-                        .get(&erased_key(op.table, &op.key))
-                        .is_none_or(|&erased_at| rec.seq >= erased_at)
-                });
-                if rec.ops.len() != before {
-                    report.ops_dropped += (before - rec.ops.len()) as u64;
-                    rewrites.push((seq.value(), rec));
-                }
-            }
-            for (seq, rec) in rewrites {
+                rec.ops.retain(|op| !erased_before(&pending, op, rec.seq));
+                report.ops_dropped += (before - rec.ops.len()) as u64;
                 // An emptied record stays: sequence numbers must stay gap-free.
                 log.insert(seq, codec::encode_fixed(&rec)?.as_slice())?;
                 report.records_rewritten += 1;
             }
+            // Only the entries handled here: an erasure committed meanwhile stays pending.
             let mut erased = txn.open_table(ERASED)?;
-            erased.retain(|_, _| false)?;
+            for (k, seq) in &pending {
+                if erased.get(k.as_slice())?.is_some_and(|v| v.value() == *seq) {
+                    erased.remove(k.as_slice())?;
+                }
+            }
             let mut st = txn.open_table(LOG_STATE)?;
             st.insert(COMPACT_DUE, 1)?;
         }
