@@ -140,6 +140,9 @@ const TABLE: &[Row] = &[
     ("POST", "/admin/users", &[("email", "new-{who}@helpdesk.example.com"), ("name", "New"), ("password", "New-Passw0rd-789"), ("role", "agent")], [R("/admin/users"), NF, NF, NF, L]),
     ("POST", "/admin/users/roles", &[("email", "agent-none@helpdesk.example.com")], [R("/admin/users"), NF, NF, NF, L]),
     ("POST", "/admin/users/enable", &[("email", "agent-hr@helpdesk.example.com")], [R("/admin/users"), NF, NF, NF, L]),
+    // account help
+    ("POST", "/admin/users/totp-reset", &[("email", "new-{who}@helpdesk.example.com")], [R("/admin/users"), NF, NF, NF, L]),
+    ("POST", "/admin/users/password", &[("email", "new-{who}@helpdesk.example.com"), ("password", "Lykta-Fjord-Sten-731")], [R("/admin/users"), NF, NF, NF, L]),
     ("POST", "/admin/users/nonsense", &[("email", "agent-hr@helpdesk.example.com")], [NF, NF, NF, NF, S(404)]),
     ("POST", "/admin/roles", &[("name", "temp-{who}"), ("area", "audit")], [R("/admin/roles"), NF, NF, NF, L]),
     ("POST", "/admin/roles/delete", &[("name", "temp-{who}")], [R("/admin/roles"), NF, NF, NF, L]),
@@ -654,6 +657,8 @@ fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
         ("/admin/users/roles".into(), vec![("email", ADMIN)]),
         ("/admin/users/disable".into(), vec![("email", ADMIN)]),
         ("/admin/users/enable".into(), vec![("email", ADMIN)]),
+        ("/admin/users/totp-reset".into(), vec![("email", ADMIN)]),
+        ("/admin/users/password".into(), vec![("email", ADMIN)]),
         (
             "/admin/roles".into(),
             vec![("name", "evil"), ("area", "users")],

@@ -11,6 +11,7 @@ use crate::audit::access::{Actor, Need, guard};
 use crate::error::{Error, Result};
 use crate::helpdesk::queues::{self, Queue};
 use crate::helpdesk::settings::normalise_address;
+use crate::store::{Reader, Table};
 
 /// Every user (audited as `user.list`: staff names and addresses).
 pub fn users(app: &App, actor: &Actor) -> Result<Vec<User>> {
@@ -155,6 +156,106 @@ pub fn set_disabled(app: &App, actor: &Actor, email: &str, disabled: bool) -> Re
         app.sessions.remove_user(&email);
     }
     Ok(())
+}
+
+/// Gives `email` a temporary password that must be changed at the next sign-in (a user
+/// who forgot theirs). The policy applies to it; the user's sessions end. Errors:
+/// `NotFound`; `Invalid` for a refused password, a directory account (its password lives
+/// in the directory) or one's own account (use the account page).
+pub fn reset_password(app: &App, actor: &Actor, email: &str, pw: &str) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    if email == actor.id {
+        return Err(Error::invalid(
+            "change your own password on your account page",
+        ));
+    }
+    let (policy, words) = app.store.read(|r| {
+        let u = super::find_user(r, &email)?.ok_or_else(|| Error::not_found("no such user"))?;
+        Ok((
+            super::policy::load(r)?,
+            super::policy::org_words(r, &email, &u.name)?,
+        ))
+    })?;
+    super::policy::check_password(&policy, pw, &words)?;
+    let hash = password::hash(pw)?;
+    let now = app.now_ms();
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "user.password_reset",
+        &format!("user:{email}"),
+        |tx, _| {
+            let mut u: super::User = tx
+                .get_rec(Table::Users, email.as_bytes())?
+                .ok_or_else(|| Error::not_found("no such user"))?;
+            let mut s = super::policy::load_user(tx, &email)?;
+            if s.directory_dn.is_some() {
+                return Err(Error::invalid(
+                    "this account signs in with the directory; reset its password there",
+                ));
+            }
+            s.history.insert(0, u.password_hash.clone());
+            s.history.truncate((policy.history as usize).max(1));
+            s.password_changed_ms = now;
+            s.must_change = true;
+            u.password_hash = hash;
+            tx.put_rec(Table::Users, email.as_bytes(), &u)?;
+            super::policy::save_user(tx, &email, &s)?;
+            Ok(((), "must change at next sign-in".to_string()))
+        },
+    )?;
+    app.sessions.remove_user(&email);
+    Ok(())
+}
+
+/// Removes the second factor of `email` (lost phone): TOTP secret, pending enrolment and
+/// recovery codes. If the policy requires TOTP for the user's roles, they enrol again at
+/// the next sign-in. The user's sessions end. Errors: `NotFound`; `Invalid` for one's own
+/// account (use the account page, which asks for the password).
+pub fn reset_totp(app: &App, actor: &Actor, email: &str) -> Result<()> {
+    let email = email.trim().to_lowercase();
+    if email == actor.id {
+        return Err(Error::invalid(
+            "manage your own two-factor sign-in on your account page",
+        ));
+    }
+    guard(
+        app,
+        actor,
+        Need::Area(Area::Users),
+        "user.totp_reset",
+        &format!("user:{email}"),
+        |tx, _| {
+            if super::find_user(tx, &email)?.is_none() {
+                return Err(Error::not_found("no such user"));
+            }
+            let mut s = super::policy::load_user(tx, &email)?;
+            let had = s.totp_secret.is_some();
+            s.totp_secret = None;
+            s.totp_pending = None;
+            s.totp_last_step = 0;
+            s.recovery.clear();
+            super::policy::save_user(tx, &email, &s)?;
+            Ok(((), if had { "removed" } else { "none was set" }.to_string()))
+        },
+    )?;
+    app.sessions.remove_user(&email);
+    Ok(())
+}
+
+/// Per user: (has a confirmed second factor, signs in with the directory), for the users
+/// page.
+pub fn totp_status(app: &App, users: &[super::User]) -> Result<Vec<(bool, bool)>> {
+    app.store.read(|r| {
+        users
+            .iter()
+            .map(|u| {
+                let s = super::policy::load_user(r, &u.email)?;
+                Ok((s.totp_secret.is_some(), s.directory_dn.is_some()))
+            })
+            .collect()
+    })
 }
 
 /// What a role form carries (the fields of [`RoleDef`] an admin sets).

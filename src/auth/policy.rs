@@ -153,6 +153,10 @@ pub struct UserSecurity {
     pub recovery: Vec<String>,
     /// Distinguished name when the account comes from the directory (LDAP login only).
     pub directory_dn: Option<String>,
+    /// Set when an admin gave the account a temporary password: it must be changed at the
+    /// next sign-in (NIST SP 800-63B §6.1.2.3: a new authenticator after a lost one).
+    #[serde(default)]
+    pub must_change: bool,
 }
 
 /// The record of `email` (default when none).
@@ -169,6 +173,9 @@ pub fn save_user(tx: &mut WriteTx, email: &str, s: &UserSecurity) -> Result<()> 
 /// Whether the local password of `u` is older than the policy's maximum age at `now_ms`.
 /// Directory accounts never expire here (the directory has its own policy).
 pub fn password_expired(p: &SecurityPolicy, u: &User, s: &UserSecurity, now_ms: i64) -> bool {
+    if s.must_change && s.directory_dn.is_none() {
+        return true;
+    }
     if p.max_age_days == 0 || s.directory_dn.is_some() {
         return false;
     }
@@ -342,6 +349,7 @@ pub fn change_password(app: &App, email: &str, current: Option<&str>, new: &str)
         s.history.insert(0, u.password_hash.clone());
         s.history.truncate(keep.max(1));
         s.password_changed_ms = now;
+        s.must_change = false;
         u.password_hash = hash;
         tx.put_rec(Table::Users, email.as_bytes(), &u)?;
         save_user(tx, &email, &s)

@@ -370,6 +370,13 @@ pub enum Key {
     ActiveUser,
     RolesLabel,
     SaveRoles,
+    // account help (admin users page)
+    AccountHelp,
+    TwoFactorOn,
+    ResetTwoFactor,
+    TemporaryPassword,
+    TemporaryPasswordHelp,
+    SetTemporaryPassword,
     Description,
     AdminAreas,
     AllQueues,
@@ -1202,6 +1209,24 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         ActiveUser => ("Active", "Aktiv", "Aktiv"),
         RolesLabel => ("Roles", "Roller", "Roller"),
         SaveRoles => ("Save roles", "Spara roller", "Gem roller"),
+        AccountHelp => ("Sign-in help", "Inloggningshjälp", "Login-hjælp"),
+        TwoFactorOn => ("Two-factor on", "Tvåfaktor på", "Totrinsbekræftelse til"),
+        ResetTwoFactor => (
+            "Remove two-factor (lost phone)",
+            "Ta bort tvåfaktor (borttappad telefon)",
+            "Fjern totrinsbekræftelse (mistet telefon)",
+        ),
+        TemporaryPassword => (
+            "Temporary password",
+            "Tillfälligt lösenord",
+            "Midlertidig adgangskode",
+        ),
+        TemporaryPasswordHelp => (
+            "New password, to be changed at the next sign-in",
+            "Nytt lösenord, som måste bytas vid nästa inloggning",
+            "Ny adgangskode, der skal skiftes ved næste login",
+        ),
+        SetTemporaryPassword => ("Set password", "Sätt lösenord", "Sæt adgangskode"),
         Description => ("Description", "Beskrivning", "Beskrivelse"),
         AdminAreas => (
             "Admin areas",

@@ -1,4 +1,5 @@
-//! Admin page: users, their roles, disabling and enabling.
+//! Admin page: users, their roles, disabling and enabling, and help for a user who lost
+//! their password or phone (a temporary password; removing the second factor).
 
 use maud::{Markup, html};
 
@@ -15,6 +16,7 @@ pub fn render(
     csrf: &str,
     users: &[User],
     roles: &[RoleDef],
+    totp: &[(bool, bool)],
     error: Option<&str>,
 ) -> Markup {
     let l = req.lang;
@@ -28,9 +30,10 @@ pub fn render(
                     th scope="col" { (t(l, Key::FullName)) }
                     th scope="col" { (t(l, Key::RolesLabel)) }
                     th scope="col" { (t(l, Key::Status)) }
+                    th scope="col" { (t(l, Key::AccountHelp)) }
                 } }
                 tbody {
-                    @for u in users {
+                    @for (i, u) in users.iter().enumerate() {
                         tr {
                             td.email { (u.email) }
                             td { (u.name) }
@@ -55,6 +58,29 @@ pub fn render(
                                     input type="hidden" name="email" value=(u.email);
                                     button.secondary type="submit" {
                                         (if u.disabled { t(l, Key::Enable) } else { t(l, Key::Disable) })
+                                    }
+                                }
+                            }
+                            td {
+                                @if totp.get(i).is_some_and(|t| t.0) {
+                                    span.badge { (t(l, Key::TwoFactorOn)) }
+                                    form.inline method="post" action="/admin/users/totp-reset" {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="hidden" name="email" value=(u.email);
+                                        button.secondary type="submit" { (t(l, Key::ResetTwoFactor)) }
+                                    }
+                                }
+                                @if !totp.get(i).is_some_and(|t| t.1) {
+                                    details {
+                                        summary { (t(l, Key::TemporaryPassword)) }
+                                        form method="post" action="/admin/users/password" {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            input type="hidden" name="email" value=(u.email);
+                                            label for={ "tp-" (i) } { (t(l, Key::TemporaryPasswordHelp)) }
+                                            input id={ "tp-" (i) } type="password" name="password" required
+                                                minlength="10" maxlength="1024" autocomplete="new-password";
+                                            button.secondary type="submit" { (t(l, Key::SetTemporaryPassword)) }
+                                        }
                                     }
                                 }
                             }

@@ -109,13 +109,14 @@ async fn users_page(app: &Arc<App>, req: &Req, status: StatusCode, error: Option
     let loaded = blocking(app, move |a| {
         let users = admin::users(a, &actor)?;
         let roles = a.store.read(crate::auth::roles::list)?;
-        Ok((users, roles))
+        let totp = admin::totp_status(a, &users)?;
+        Ok((users, roles, totp))
     })
     .await;
     match loaded {
-        Ok((users, roles)) => http::html(
+        Ok((users, roles, totp)) => http::html(
             status,
-            pages::admin_users::render(req, &csrf(req), &users, &roles, error),
+            pages::admin_users::render(req, &csrf(req), &users, &roles, &totp, error),
         ),
         Err(e) => pages::error_page(req, &e),
     }
@@ -146,7 +147,10 @@ pub(super) async fn users_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
 
 /// `POST /admin/users/{roles|disable|enable}` with field `email`.
 pub(super) async fn user_action(app: &Arc<App>, req: &Req, uri: &Uri, action: &str) -> Resp {
-    if !matches!(action, "roles" | "disable" | "enable") {
+    if !matches!(
+        action,
+        "roles" | "disable" | "enable" | "password" | "totp-reset"
+    ) {
         return pages::not_found(req);
     }
     let actor = match post_actor(req, uri) {
@@ -155,9 +159,12 @@ pub(super) async fn user_action(app: &Arc<App>, req: &Req, uri: &Uri, action: &s
     };
     let email = req.fs("email");
     let roles: Vec<String> = all(req, "role").into_iter().map(String::from).collect();
+    let password = req.fs("password");
     let action = action.to_string();
     let r = blocking(app, move |a| match action.as_str() {
         "roles" => admin::set_roles(a, &actor, &email, &roles),
+        "password" => admin::reset_password(a, &actor, &email, &password),
+        "totp-reset" => admin::reset_totp(a, &actor, &email),
         "disable" => admin::set_disabled(a, &actor, &email, true),
         _ => admin::set_disabled(a, &actor, &email, false),
     })
