@@ -180,9 +180,12 @@ pub fn ingest(app: &App, raw: &[u8], env: &Envelope) -> Result<IngestOutcome> {
             queue: app.next_id(),
         },
     };
-    let outcome = app
-        .store
-        .write(now, |tx| store_parsed(tx, raw, &parsed, env, now, ids))?;
+    // Concurrent deliveries share one durable commit (group commit, `store::group`).
+    let raw: std::sync::Arc<[u8]> = raw.into();
+    let env = env.clone();
+    let outcome = app.store.write_grouped(now, move |tx| {
+        store_parsed(tx, &raw, &parsed, &env, now, ids)
+    })?;
     if outcome.auto_ack.is_some() {
         app.outbound_wakeup.notify_one();
     }

@@ -398,6 +398,7 @@ mod tests {
             path: d2.path().join("b.redb"),
             vacuum_lock: Default::default(),
             write_lock: Default::default(),
+            group: Default::default(),
         };
         b.init_tables().unwrap();
         for rec in s.changes_since(1, usize::MAX).unwrap() {

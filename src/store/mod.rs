@@ -14,6 +14,8 @@ pub mod schema;
 pub mod snapshot;
 // gdpr: scrubbing erased data from the change log and the file
 pub mod erasure;
+// group commit for concurrent ingest
+pub mod group;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,8 @@ pub struct Store {
     /// Held for the whole of every write transaction (redb allows one writer anyway), so
     /// [`Store::vacuum`] can wait for the writer in flight without holding `db`.
     write_lock: std::sync::Mutex<()>,
+    /// Closures waiting for a shared commit ([`Store::write_grouped`]).
+    group: group::Queue,
 }
 
 /// Read access shared by [`ReadTx`] and [`WriteTx`], so domain code can read in either.
@@ -335,6 +339,7 @@ impl Store {
             path: path.to_path_buf(),
             vacuum_lock: Default::default(),
             write_lock: Default::default(),
+            group: Default::default(),
         };
         store.init_tables()?;
         store.migrate()?;
@@ -629,6 +634,7 @@ mod tests {
             path: dir.path().join("b.redb"),
             vacuum_lock: Default::default(),
             write_lock: Default::default(),
+            group: Default::default(),
         };
         b.init_tables().unwrap();
         let mut next = 1;

@@ -134,6 +134,7 @@ impl Loader {
             path: path.to_path_buf(),
             vacuum_lock: Default::default(),
             write_lock: Default::default(),
+            group: Default::default(),
         };
         store.init_tables()?;
         Ok(Loader {
