@@ -354,6 +354,8 @@ fn store_parsed(
             )
         }
     };
+    // gdpr: classification (Art. 25 protection by default, Art. 32).
+    classify(tx, &mut ticket, created, p, now)?;
     for addr in [&sender, &ticket.customer.address.to_lowercase()] {
         if !addr.is_empty() && !ticket.participants.contains(addr) {
             ticket.participants.push(addr.clone());
@@ -508,6 +510,44 @@ fn new_ticket(
         closed_ms: None,
         anonymised_ms: None,
     }
+}
+
+// gdpr: classification at ingest
+/// A new ticket starts at its queue's default classification; a national identity number
+/// in the subject, the text, the HTML (as text) or an attachment's file name of any
+/// incoming mail raises the ticket to at least *confidential*, never lower
+/// (GDPR Art. 25, 32, 87; [`crate::gdpr::classification::detect`]).
+fn classify(
+    tx: &WriteTx,
+    ticket: &mut Ticket,
+    created: bool,
+    p: &ParsedMessage,
+    now: i64,
+) -> Result<()> {
+    use crate::gdpr::classification::{detect, today};
+    if created && let Some(q) = queues::get(tx, queues::of_ticket(ticket))? {
+        ticket.classification = q.default_classification;
+    }
+    let html_text = p
+        .html
+        .as_deref()
+        .map(crate::mail::inbound::parse::html_to_text);
+    let texts = [p.subject.as_str(), p.text.as_str()]
+        .into_iter()
+        .chain(html_text.as_deref())
+        .chain(p.attachments.iter().map(|a| a.filename.as_str()));
+    if let Some(c) = detect(texts, today(now))
+        && c > ticket.classification
+    {
+        tracing::info!(
+            ticket = ticket.number,
+            from = ticket.classification.as_str(),
+            to = c.as_str(),
+            "national identity number found: ticket classification raised"
+        );
+        ticket.classification = c;
+    }
+    Ok(())
 }
 
 /// Adds newly reached mailboxes to an already stored article (same mail, another of our
