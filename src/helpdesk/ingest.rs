@@ -1364,4 +1364,87 @@ mod tests {
         assert_eq!(&child[..22], &parent[..]);
         assert!(text.contains("X-Loop: support@helpdesk.example.com"));
     }
+
+    // gdpr
+    #[test]
+    fn national_ids_raise_the_classification_of_new_and_existing_tickets_never_lower() {
+        use crate::gdpr::classification::Classification;
+        use crate::helpdesk::ticket_tag;
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("Åsa <asa@kommun.example.se>", "c1@k", "Lön", "", "hej"),
+        );
+        assert_eq!(
+            ticket(&f, a.ticket).classification,
+            Classification::Internal
+        );
+        // A follow-up with a personnummer raises it.
+        let b = send(
+            &f,
+            &mail(
+                "Åsa <asa@kommun.example.se>",
+                "c2@k",
+                &format!("Re: {} Lön", ticket_tag(a.ticket)),
+                "",
+                "Mitt personnummer är 811218-9876.",
+            ),
+        );
+        assert_eq!(b.ticket, a.ticket);
+        assert_eq!(
+            ticket(&f, a.ticket).classification,
+            Classification::Confidential
+        );
+        // A sensitive ticket stays sensitive; a file name alone counts; look-alikes do not.
+        let c = send(
+            &f,
+            &mail(
+                "Bo <bo@kommun.example.se>",
+                "c3@k",
+                "Ordre nr. 150310-4321",
+                "",
+                "ring 12345678",
+            ),
+        );
+        assert_eq!(
+            ticket(&f, c.ticket).classification,
+            Classification::Internal
+        );
+        f.app
+            .store
+            .write(T0, |tx| {
+                let mut t = tickets::get_ticket(tx, a.ticket)?;
+                t.classification = Classification::Sensitive;
+                tx.put_rec(Table::Tickets, &be(a.ticket), &t)
+            })
+            .unwrap();
+        let attach = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n";
+        let body = "--b\r\nContent-Type: text/plain\r\n\r\nse bilaga\r\n--b\r\n\
+            Content-Type: application/pdf\r\n\
+            Content-Disposition: attachment; filename=\"CV_811218-9876.pdf\"\r\n\r\nPDF\r\n--b--";
+        for (id, n) in [("c4@k", a.ticket), ("c5@k", c.ticket)] {
+            send(
+                &f,
+                &mail(
+                    if n == a.ticket {
+                        "Åsa <asa@kommun.example.se>"
+                    } else {
+                        "Bo <bo@kommun.example.se>"
+                    },
+                    id,
+                    &format!("Re: {} x", ticket_tag(n)),
+                    attach,
+                    body,
+                ),
+            );
+        }
+        assert_eq!(
+            ticket(&f, a.ticket).classification,
+            Classification::Sensitive
+        );
+        assert_eq!(
+            ticket(&f, c.ticket).classification,
+            Classification::Confidential
+        );
+    }
 }
