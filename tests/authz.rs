@@ -153,6 +153,22 @@ const TABLE: &[Row] = &[
     ("POST", "/admin/no-such-page", &[], [NF, NF, NF, NF, S(404)]),
     ("POST", "/api/v1/tickets", &[], [S(405), S(405), S(405), S(405), U]),
     ("POST", "/no-such-page", &[], [NF, NF, NF, NF, S(404)]),
+    // classification (issue 6): the reveal and the classification form. Kept before the
+    // sign-out row, which must stay last (it ends every session).
+    ("GET", "/tickets/{hr}/reveal", &[], [S(405), S(405), S(405), S(405), S(405)]),
+    ("POST", "/tickets/{hr}/reveal", &[], [P(HR_ONLY, NONE), P(HR_ONLY, NONE), NF, NF, L]),
+    ("POST", "/tickets/{gen}/reveal", &[], [P(GEN_ONLY, NONE), NF, NF, NF, L]),
+    ("POST", "/tickets/999999/reveal", &[], [NF, NF, NF, NF, L]),
+    ("POST", "/tickets/{hr}/classification", &[("classification", "confidential")], [R("/tickets/{hr}"), R("/tickets/{hr}"), NF, NF, L]),
+    ("POST", "/tickets/{gen}/classification", &[("classification", "internal")], [R("/tickets/{gen}"), NF, NF, NF, L]),
+    // Raised to sensitive by the admin, the hr ticket is above the hr agent's clearance
+    // (confidential, the default of a role saved without one): it looks missing to them.
+    ("POST", "/tickets/{hr}/classification", &[("classification", "sensitive")], [R("/tickets/{hr}"), NF, NF, NF, L]),
+    ("GET", "/tickets/{hr}", &[], [P(HR_ONLY, NONE), NF, NF, NF, L]),
+    ("GET", "/tickets", &[], [P(BOTH, NONE), P(NONE, BOTH), P(NONE, BOTH), P(NONE, BOTH), L]),
+    ("GET", "/api/v1/tickets/{hr}", &[], [J(HR_ONLY, NONE), Jnf("{hr}"), Jnf("{hr}"), Jnf("{hr}"), U]),
+    ("POST", "/tickets/{hr}/classification", &[("classification", "internal")], [R("/tickets/{hr}"), R("/tickets/{hr}"), NF, NF, L]),
+    ("POST", "/tickets/{hr}/classification", &[("classification", "bogus")], [S(400), S(400), S(400), S(400), L]),
     ("POST", "/logout", &[], [R("/login"), R("/login"), R("/login"), R("/login"), R("/login")]),
 ];
 
@@ -668,6 +684,12 @@ fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
             "/admin/queues".into(),
             vec![("id", "evil"), ("name", "Evil")],
         ),
+        // classification
+        (
+            format!("/tickets/{n_s}/classification"),
+            vec![("classification", "sensitive")],
+        ),
+        (format!("/tickets/{n_s}/reveal"), vec![]),
         ("/logout".into(), vec![]),
     ];
     let reference = c.post("/logout", &admin, &[]);
@@ -711,6 +733,7 @@ fn posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     let t = ticket_show(&data, n);
     assert_eq!(t["articles"].as_array().unwrap().len(), 1);
     assert_eq!(t["status"], "open");
+    assert_eq!(t["classification"], "internal"); // classification
     let users = c.get("/admin/users", &admin).text();
     assert!(!users.contains("x@helpdesk.example.com"));
     let roles = c.get("/admin/roles", &admin).text();

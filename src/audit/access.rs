@@ -74,7 +74,8 @@ pub enum Need {
     Nothing,
     /// An admin area.
     Area(Area),
-    /// A permission on the queue of ticket `n`.
+    /// A permission on the queue of ticket `n`, and clearance for its classification there
+    /// (GDPR Art. 9, 32: roles limited by classification).
     Ticket(u64, QueuePerm),
     /// An admin area, or a permission on the existing queue with this id (queue managers).
     AreaOrQueue(Area, String, QueuePerm),
@@ -121,9 +122,13 @@ pub fn guard<T>(
             Need::AreaOrAnyQueue(a, p) => (!g.has_area(*a) && !g.any_queue(*p))
                 .then(|| ("no permission", Error::not_found("no such page"))),
             Need::Ticket(n, p) => match tickets::get_ticket(tx, *n) {
-                Ok(t) if g.can(queues::of_ticket(&t), *p) => {
+                Ok(t) if g.can_ticket(queues::of_ticket(&t), t.classification, *p) => {
                     ticket = Some(t);
                     None
+                }
+                // gdpr: above the actor's clearance on its queue, the ticket looks absent.
+                Ok(t) if g.can(queues::of_ticket(&t), *p) => {
+                    Some(("classification", tickets::no_ticket(*n)))
                 }
                 Ok(_) => Some(("no permission", tickets::no_ticket(*n))),
                 Err(e) if e.kind == ErrorKind::NotFound => Some(("does not exist", e)),
@@ -354,5 +359,77 @@ mod tests {
             .map(|q| q.name)
             .collect();
         assert_eq!(names, ["General", "Human resources"]);
+    }
+
+    // gdpr
+    #[test]
+    fn tickets_above_the_clearance_look_absent_and_are_not_listed() {
+        use crate::gdpr::classification::Classification;
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::open(dir.path(), std::sync::Arc::new(FixedClock::at(5))).unwrap();
+        let with = |n: u64, c: Classification| Ticket {
+            classification: c,
+            ..ticket(n, "general")
+        };
+        app.store
+            .write(0, |tx| {
+                crate::auth::create_user(tx, "a@x.se", "A", "h", crate::auth::Role::Agent, 0)?;
+                crate::auth::create_user(tx, "boss@x.se", "B", "h", crate::auth::Role::Admin, 0)?;
+                tx.put_rec(
+                    Table::Tickets,
+                    &be(1001),
+                    &with(1001, Classification::Confidential),
+                )?;
+                tx.put_rec(
+                    Table::Tickets,
+                    &be(1002),
+                    &with(1002, Classification::Sensitive),
+                )
+            })
+            .unwrap();
+        let agent = Actor::user("a@x.se", "192.0.2.1");
+        let boss = Actor::user("boss@x.se", "192.0.2.2");
+        // The built-in agent is cleared up to confidential.
+        assert!(tickets::load_full(&app, &agent, 1001).is_ok());
+        let refused = tickets::load_full(&app, &agent, 1002).unwrap_err();
+        let absent = tickets::load_full(&app, &agent, 1003).unwrap_err();
+        assert_eq!(
+            (refused.kind, refused.message.as_str()),
+            (ErrorKind::NotFound, "no ticket 1002")
+        );
+        assert_eq!(absent.message, "no ticket 1003");
+        let last: Vec<(String, Outcome, String)> = records(&app)
+            .iter()
+            .rev()
+            .take(2)
+            .map(|r| (r.object.clone(), r.outcome, r.detail.clone()))
+            .collect();
+        assert_eq!(
+            last,
+            [
+                (
+                    "ticket:1003".into(),
+                    Outcome::Denied,
+                    "does not exist".into()
+                ),
+                (
+                    "ticket:1002".into(),
+                    Outcome::Denied,
+                    "classification".into()
+                ),
+            ]
+        );
+        let numbers = |who: &Actor| -> Vec<u64> {
+            tickets::list(&app, who, tickets::StatusFilter::All, 100)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.number)
+                .collect()
+        };
+        assert_eq!(numbers(&agent), [1001]);
+        assert_eq!(numbers(&boss), [1002, 1001]);
+        assert!(tickets::load_full(&app, &boss, 1002).is_ok());
+        // The local operator sees everything.
+        assert!(tickets::load_full(&app, &Actor::local("root"), 1002).is_ok());
     }
 }

@@ -266,6 +266,10 @@ pub struct RoleInput {
     pub all_queues: BTreeSet<QueuePerm>,
     pub queues: BTreeMap<String, BTreeSet<QueuePerm>>,
     pub areas: BTreeSet<Area>,
+    // gdpr
+    /// The most restricted classification holders may open (Art. 9, 32). `None`: keep the
+    /// stored role's, or *confidential* (the built-in agent's) for a new role.
+    pub clearance: Option<crate::gdpr::classification::Classification>,
 }
 
 /// Creates or replaces a role. Errors: `Invalid` (name, unknown queue).
@@ -278,6 +282,12 @@ pub fn save_role(app: &App, actor: &Actor, input: RoleInput) -> Result<()> {
         "role.save",
         &format!("role:{name}"),
         |tx, _| {
+            let clearance = match input.clearance {
+                Some(c) => c,
+                None => roles::get(tx, &name)?
+                    .map(|r| r.clearance)
+                    .unwrap_or(crate::gdpr::classification::Classification::Confidential),
+            };
             let def = RoleDef {
                 name: name.clone(),
                 description: input.description.trim().to_string(),
@@ -285,10 +295,10 @@ pub fn save_role(app: &App, actor: &Actor, input: RoleInput) -> Result<()> {
                 queues: input.queues,
                 areas: input.areas,
                 builtin: false,
-                clearance: super::roles::unlimited_clearance(),
+                clearance,
             };
             let detail = format!(
-                "all queues [{}], areas [{}], queues [{}]",
+                "all queues [{}], areas [{}], queues [{}], clearance {}",
                 def.all_queues
                     .iter()
                     .map(|p| p.as_str())
@@ -306,7 +316,8 @@ pub fn save_role(app: &App, actor: &Actor, input: RoleInput) -> Result<()> {
                         p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join("/")
                     ))
                     .collect::<Vec<_>>()
-                    .join(",")
+                    .join(","),
+                def.clearance.as_str()
             );
             roles::save(tx, def)?;
             // An admin must not lock everyone (themselves first) out of user administration
@@ -373,7 +384,14 @@ pub fn save_queue(app: &App, actor: &Actor, q: Queue) -> Result<()> {
                     ));
                 }
             }
-            let detail = format!("{} [{}]", q.name.trim(), q.mailboxes.join(","));
+            // gdpr: the default classification and the purpose's length are recorded too.
+            let detail = format!(
+                "{} [{}], default {}, purpose {} characters",
+                q.name.trim(),
+                q.mailboxes.join(","),
+                q.default_classification.as_str(),
+                q.purpose.trim().chars().count()
+            );
             q.id = id.clone();
             queues::save(tx, q)?;
             Ok(((), detail))

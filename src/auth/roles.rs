@@ -251,6 +251,12 @@ pub struct Grants {
     pub all_queues: BTreeSet<QueuePerm>,
     pub queues: BTreeMap<String, BTreeSet<QueuePerm>>,
     pub areas: BTreeSet<Area>,
+    // gdpr: clearances (issue 6)
+    /// Clearance on every queue, from roles with permissions on all queues (`None`: no
+    /// such role).
+    pub clearance_all: Option<Classification>,
+    /// Clearance per queue id: the highest clearance of the roles granting that queue.
+    pub clearances: BTreeMap<String, Classification>,
 }
 
 impl Grants {
@@ -262,6 +268,16 @@ impl Grants {
         };
         for n in names {
             if let Some(def) = get(r, n)? {
+                // gdpr: a role contributes its clearance to the queues it grants.
+                if !def.all_queues.is_empty() {
+                    g.clearance_all = g.clearance_all.max(Some(def.clearance));
+                }
+                for (q, p) in &def.queues {
+                    if !p.is_empty() {
+                        let c = g.clearances.entry(q.clone()).or_insert(def.clearance);
+                        *c = (*c).max(def.clearance);
+                    }
+                }
                 g.all_queues.extend(def.all_queues);
                 for (q, p) in def.queues {
                     g.queues.entry(q).or_default().extend(p);
@@ -284,6 +300,8 @@ impl Grants {
             all_queues: QueuePerm::ALL.into_iter().collect(),
             queues: BTreeMap::new(),
             areas: Area::ALL.into_iter().collect(),
+            clearance_all: Some(Classification::Sensitive),
+            clearances: BTreeMap::new(),
         }
     }
 
@@ -300,6 +318,27 @@ impl Grants {
     /// Whether `perm` is granted on at least one queue.
     pub fn any_queue(&self, perm: QueuePerm) -> bool {
         self.all_queues.contains(&perm) || self.queues.values().any(|p| p.contains(&perm))
+    }
+
+    // gdpr: roles limited by classification (Art. 9, 25, 32)
+
+    /// The most restricted classification the actor may open on queue `queue`: the highest
+    /// clearance of the roles granting that queue (a role with permissions on every queue
+    /// counts for each). `None` when no role grants the queue.
+    pub fn clearance(&self, queue: &str) -> Option<Classification> {
+        self.clearance_all.max(self.clearances.get(queue).copied())
+    }
+
+    /// Whether a ticket of classification `class` on queue `queue` is within the actor's
+    /// clearance there.
+    pub fn cleared(&self, queue: &str, class: Classification) -> bool {
+        self.clearance(queue).is_some_and(|c| c >= class)
+    }
+
+    /// Whether `perm` is granted on a ticket of classification `class` in queue `queue`:
+    /// the permission on the queue and the clearance for the classification.
+    pub fn can_ticket(&self, queue: &str, class: Classification, perm: QueuePerm) -> bool {
+        self.can(queue, perm) && self.cleared(queue, class)
     }
 
     /// The role names joined with `+` (for audit records), `-` when none.
@@ -335,5 +374,75 @@ mod tests {
         assert!(all.can("anything", QueuePerm::Manage) && all.has_area(Area::Backups));
         assert!(check_name("x", "it-support_2").is_ok());
         assert!(check_name("x", "HR").is_err() && check_name("x", "").is_err());
+    }
+
+    // gdpr
+    #[test]
+    fn clearance_is_the_highest_of_the_roles_granting_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("s.redb")).unwrap();
+        let role = |name: &str, all: bool, queue: Option<&str>, c: Classification| RoleDef {
+            name: name.into(),
+            description: String::new(),
+            all_queues: if all {
+                [QueuePerm::Read].into_iter().collect()
+            } else {
+                BTreeSet::new()
+            },
+            queues: queue
+                .map(|q| (q.to_string(), [QueuePerm::Read].into_iter().collect()))
+                .into_iter()
+                .collect(),
+            areas: BTreeSet::new(),
+            builtin: false,
+            clearance: c,
+        };
+        store
+            .write(0, |tx| {
+                for q in ["hr", "it"] {
+                    crate::helpdesk::queues::save(
+                        tx,
+                        crate::helpdesk::queues::Queue {
+                            id: q.into(),
+                            name: q.into(),
+                            mailboxes: vec![],
+                            default_classification: Default::default(),
+                            purpose: String::new(),
+                        },
+                    )?;
+                }
+                for r in [
+                    role("hr-low", false, Some("hr"), Classification::Internal),
+                    role("hr-high", false, Some("hr"), Classification::Sensitive),
+                    role("it", false, Some("it"), Classification::Confidential),
+                    role("reader", true, None, Classification::Public),
+                    role("areas", false, None, Classification::Sensitive),
+                ] {
+                    save(tx, r)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let g = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+            store.read(|r| Grants::resolve(r, &names)).unwrap()
+        };
+        let low = g(&["hr-low"]);
+        assert_eq!(low.clearance("hr"), Some(Classification::Internal));
+        assert_eq!(low.clearance("it"), None);
+        assert!(low.can_ticket("hr", Classification::Internal, QueuePerm::Read));
+        assert!(!low.can_ticket("hr", Classification::Confidential, QueuePerm::Read));
+        let both = g(&["hr-low", "hr-high", "it"]);
+        assert_eq!(both.clearance("hr"), Some(Classification::Sensitive));
+        assert!(both.can_ticket("it", Classification::Confidential, QueuePerm::Read));
+        assert!(!both.can_ticket("it", Classification::Sensitive, QueuePerm::Read));
+        // A role on every queue counts for each; one granting no queue counts for none.
+        let r = g(&["reader", "it", "areas"]);
+        assert_eq!(r.clearance("hr"), Some(Classification::Public));
+        assert_eq!(r.clearance("it"), Some(Classification::Confidential));
+        assert!(!r.cleared("hr", Classification::Internal));
+        assert!(g(&["areas"]).clearance("hr").is_none());
+        // The local operator is cleared for everything.
+        assert!(Grants::everything(LOCAL_ADMIN).cleared("x", Classification::Sensitive));
     }
 }

@@ -275,13 +275,13 @@ pub fn queue_ack(
     let secret = hex::decode(&settings.secret_hex).map_err(Error::internal)?;
     let message_id = compose::message_id(&secret, ticket.number, ids.article, &domain);
     let t = rules.template(&rules.autoack_lang);
-    let subject = fill(
-        &t.subject,
-        ticket.number,
-        &ticket.subject,
-        &settings.org_name,
-    );
-    let text = fill(&t.body, ticket.number, &ticket.subject, &settings.org_name);
+    // gdpr: a notification trygg sends on its own quotes the subject with national IDs
+    // masked (Art. 25, 32: mail may be read by others or kept in other systems).
+    let quoted =
+        crate::gdpr::national_id::mask(&ticket.subject, crate::gdpr::classification::today(now))
+            .into_owned();
+    let subject = fill(&t.subject, ticket.number, &quoted, &settings.org_name);
+    let text = fill(&t.body, ticket.number, &quoted, &settings.org_name);
     let from = MailAddress {
         name: Some(settings.org_name.clone()),
         address: mailbox.clone(),
@@ -299,7 +299,7 @@ pub fn queue_ack(
         date: now / 1000,
         auto_replied: true,
         x_loop: Some(mailbox.clone()),
-        thread_topic: Some(ticket.subject.clone()),
+        thread_topic: Some(quoted.clone()),
         thread_index: Some(super::reply::thread_index_for(&secret, ticket, None, now)),
     };
     let raw = compose::build(&mail)?;

@@ -357,6 +357,8 @@ fn store_parsed(
             )
         }
     };
+    // gdpr: classification (Art. 25 protection by default, Art. 32).
+    classify(tx, &mut ticket, created, p, now)?;
     for addr in [&sender, &ticket.customer.address.to_lowercase()] {
         if !addr.is_empty() && !ticket.participants.contains(addr) {
             ticket.participants.push(addr.clone());
@@ -511,6 +513,44 @@ fn new_ticket(
         closed_ms: None,
         anonymised_ms: None,
     }
+}
+
+// gdpr: classification at ingest
+/// A new ticket starts at its queue's default classification; a national identity number
+/// in the subject, the text, the HTML (as text) or an attachment's file name of any
+/// incoming mail raises the ticket to at least *confidential*, never lower
+/// (GDPR Art. 25, 32, 87; [`crate::gdpr::classification::detect`]).
+fn classify(
+    tx: &WriteTx,
+    ticket: &mut Ticket,
+    created: bool,
+    p: &ParsedMessage,
+    now: i64,
+) -> Result<()> {
+    use crate::gdpr::classification::{detect, today};
+    if created && let Some(q) = queues::get(tx, queues::of_ticket(ticket))? {
+        ticket.classification = q.default_classification;
+    }
+    let html_text = p
+        .html
+        .as_deref()
+        .map(crate::mail::inbound::parse::html_to_text);
+    let texts = [p.subject.as_str(), p.text.as_str()]
+        .into_iter()
+        .chain(html_text.as_deref())
+        .chain(p.attachments.iter().map(|a| a.filename.as_str()));
+    if let Some(c) = detect(texts, today(now))
+        && c > ticket.classification
+    {
+        tracing::info!(
+            ticket = ticket.number,
+            from = ticket.classification.as_str(),
+            to = c.as_str(),
+            "national identity number found: ticket classification raised"
+        );
+        ticket.classification = c;
+    }
+    Ok(())
 }
 
 /// Adds newly reached mailboxes to an already stored article (same mail, another of our
@@ -1326,5 +1366,88 @@ mod tests {
         assert_eq!(child.len(), 27, "one child block");
         assert_eq!(&child[..22], &parent[..]);
         assert!(text.contains("X-Loop: support@helpdesk.example.com"));
+    }
+
+    // gdpr
+    #[test]
+    fn national_ids_raise_the_classification_of_new_and_existing_tickets_never_lower() {
+        use crate::gdpr::classification::Classification;
+        use crate::helpdesk::ticket_tag;
+        let f = fixture();
+        let a = send(
+            &f,
+            &mail("Åsa <asa@kommun.example.se>", "c1@k", "Lön", "", "hej"),
+        );
+        assert_eq!(
+            ticket(&f, a.ticket).classification,
+            Classification::Internal
+        );
+        // A follow-up with a personnummer raises it.
+        let b = send(
+            &f,
+            &mail(
+                "Åsa <asa@kommun.example.se>",
+                "c2@k",
+                &format!("Re: {} Lön", ticket_tag(a.ticket)),
+                "",
+                "Mitt personnummer är 811218-9876.",
+            ),
+        );
+        assert_eq!(b.ticket, a.ticket);
+        assert_eq!(
+            ticket(&f, a.ticket).classification,
+            Classification::Confidential
+        );
+        // A sensitive ticket stays sensitive; a file name alone counts; look-alikes do not.
+        let c = send(
+            &f,
+            &mail(
+                "Bo <bo@kommun.example.se>",
+                "c3@k",
+                "Ordre nr. 150310-4321",
+                "",
+                "ring 12345678",
+            ),
+        );
+        assert_eq!(
+            ticket(&f, c.ticket).classification,
+            Classification::Internal
+        );
+        f.app
+            .store
+            .write(T0, |tx| {
+                let mut t = tickets::get_ticket(tx, a.ticket)?;
+                t.classification = Classification::Sensitive;
+                tx.put_rec(Table::Tickets, &be(a.ticket), &t)
+            })
+            .unwrap();
+        let attach = "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n";
+        let body = "--b\r\nContent-Type: text/plain\r\n\r\nse bilaga\r\n--b\r\n\
+            Content-Type: application/pdf\r\n\
+            Content-Disposition: attachment; filename=\"CV_811218-9876.pdf\"\r\n\r\nPDF\r\n--b--";
+        for (id, n) in [("c4@k", a.ticket), ("c5@k", c.ticket)] {
+            send(
+                &f,
+                &mail(
+                    if n == a.ticket {
+                        "Åsa <asa@kommun.example.se>"
+                    } else {
+                        "Bo <bo@kommun.example.se>"
+                    },
+                    id,
+                    &format!("Re: {} x", ticket_tag(n)),
+                    attach,
+                    body,
+                ),
+            );
+        }
+        assert_eq!(
+            ticket(&f, a.ticket).classification,
+            Classification::Sensitive
+        );
+        assert_eq!(
+            ticket(&f, c.ticket).classification,
+            Classification::Confidential
+        );
     }
 }

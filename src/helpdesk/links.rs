@@ -97,7 +97,8 @@ pub fn merge(
         app.store.read(|r| {
             let g = grants(r, actor)?;
             Ok(match get_ticket(r, n) {
-                Ok(t) => g.can(super::queues::of_ticket(&t), QueuePerm::Change),
+                // gdpr: also within the actor's clearance.
+                Ok(t) => super::tickets::may(&g, &t, QueuePerm::Change),
                 Err(e) if e.kind == crate::error::ErrorKind::NotFound => false,
                 Err(e) => return Err(e),
             })
@@ -118,10 +119,7 @@ pub fn merge(
         |tx, allowed| {
             let other = if checked == from { into } else { from };
             let t = get_ticket(tx, other)?;
-            if !allowed
-                .grants
-                .can(super::queues::of_ticket(&t), QueuePerm::Change)
-            {
+            if !super::tickets::may(allowed.grants, &t, QueuePerm::Change) {
                 return Err(super::tickets::no_ticket(other));
             }
             let n = merge_in_tx(tx, from, into, &by, app.now_ms())?;

@@ -30,6 +30,10 @@ pub struct Queue {
     pub purpose: String,
 }
 
+// gdpr
+/// Longest purpose-of-processing text, in characters.
+pub const PURPOSE_MAX: usize = 1000;
+
 /// Creates the default queue when it does not exist (idempotent).
 pub fn ensure_default(tx: &mut WriteTx) -> Result<()> {
     if tx.get(Table::Queues, DEFAULT_QUEUE.as_bytes())?.is_none() {
@@ -89,6 +93,21 @@ pub fn save(tx: &mut WriteTx, mut q: Queue) -> Result<()> {
     q.name = q.name.trim().to_string();
     if q.name.is_empty() || q.name.chars().count() > 100 {
         return Err(Error::invalid("queue name: give 1 to 100 characters"));
+    }
+    // gdpr: the purpose of processing (Art. 5(1)(b)) is shown on every ticket of the queue.
+    q.purpose = q.purpose.trim().replace("\r\n", "\n");
+    if q.purpose.chars().count() > PURPOSE_MAX {
+        return Err(Error::invalid(format!(
+            "purpose of processing: at most {PURPOSE_MAX} characters"
+        )));
+    }
+    if q.purpose
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(Error::invalid(
+            "purpose of processing: control characters are not allowed",
+        ));
     }
     let mut boxes = Vec::new();
     for m in &q.mailboxes {

@@ -34,6 +34,9 @@ pub struct TicketSummary {
     pub updated: String,
     /// Id of the ticket's queue.
     pub queue: String,
+    // gdpr
+    /// [`Classification::as_str`](crate::gdpr::classification::Classification::as_str).
+    pub classification: &'static str,
 }
 
 /// An attachment as shown to agents and programs.
@@ -100,11 +103,12 @@ pub fn display_address(a: &MailAddress) -> String {
     }
 }
 
-fn summary(t: &Ticket) -> TicketSummary {
+/// The summary of `t` with national IDs in the subject masked (as of `today`).
+fn summary(t: &Ticket, today: jiff::civil::Date) -> TicketSummary {
     TicketSummary {
         number: t.number,
         tag: ticket_tag(t.number),
-        subject: t.subject.clone(),
+        subject: mask(&t.subject, today),
         status: t.status.as_str(),
         customer: t.customer.address.clone(),
         customer_name: t.customer.name.clone(),
@@ -113,10 +117,12 @@ fn summary(t: &Ticket) -> TicketSummary {
         created: rfc3339(t.created_ms),
         updated: rfc3339(t.updated_ms),
         queue: queues::of_ticket(t).to_string(),
+        classification: t.classification.as_str(),
     }
 }
 
-fn article_view(a: &Article) -> ArticleView {
+/// The view of `a` with national IDs masked in its subject, text and attachment names.
+fn article_view(a: &Article, today: jiff::civil::Date) -> ArticleView {
     let (delivery, delivery_detail) = match &a.delivery {
         None => (None, None),
         Some(Delivery::Queued { last_error, .. }) => (Some("queued".into()), last_error.clone()),
@@ -135,8 +141,8 @@ fn article_view(a: &Article) -> ArticleView {
         from_name: a.from.name.clone(),
         to: a.to.iter().map(display_address).collect(),
         cc: a.cc.iter().map(display_address).collect(),
-        subject: a.subject.clone(),
-        text: a.text.clone(),
+        subject: mask(&a.subject, today),
+        text: mask(&a.text, today),
         has_html: a.html.is_some(),
         message_id: a.message_id.clone(),
         created: rfc3339(a.created_ms),
@@ -146,7 +152,7 @@ fn article_view(a: &Article) -> ArticleView {
             .enumerate()
             .map(|(index, x)| AttachmentView {
                 index,
-                filename: x.filename.clone(),
+                filename: mask(&x.filename, today),
                 content_type: x.content_type.clone(),
                 size: x.size,
                 content_id: x.content_id.clone(),
@@ -202,6 +208,7 @@ pub fn list(
         "ticket.list",
         object,
         |tx, ok| {
+            let today = crate::gdpr::classification::today(app.now_ms());
             let rows = tx.scan(Table::Tickets, &[], true, usize::MAX)?;
             let mut out = Vec::new();
             for (_, v) in rows {
@@ -211,8 +218,9 @@ pub fn list(
                     StatusFilter::Open => t.status == TicketStatus::Open,
                     StatusFilter::Closed => t.status == TicketStatus::Closed,
                 };
-                if keep && ok.grants.can(queues::of_ticket(&t), QueuePerm::Read) {
-                    out.push(summary(&t));
+                // gdpr: tickets above the actor's clearance are not listed.
+                if keep && may(ok.grants, &t, QueuePerm::Read) {
+                    out.push(summary(&t, today));
                     if out.len() >= limit {
                         break;
                     }
@@ -250,12 +258,14 @@ pub fn article(r: &impl Reader, number: u64, id: u64) -> Result<Article> {
 }
 
 /// Ticket `number` with its thread, if the actor may read its queue (audited as
-/// `ticket.view`). Errors: `NotFound` (also when not permitted).
+/// `ticket.view`), national IDs masked (GDPR Art. 25). Errors: `NotFound` (also when not
+/// permitted).
 pub fn show(app: &App, actor: &Actor, number: u64) -> Result<TicketView> {
     let (t, arts) = load_full(app, actor, number)?;
+    let today = crate::gdpr::classification::today(app.now_ms());
     Ok(TicketView {
-        ticket: summary(&t),
-        articles: arts.iter().map(article_view).collect(),
+        ticket: summary(&t, today),
+        articles: arts.iter().map(|a| article_view(a, today)).collect(),
     })
 }
 
@@ -409,7 +419,7 @@ pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
     let now = app.now_ms();
     let r = super::reply::reply_checked(app, number, &actor.id, text, |tx, t| {
         let g = crate::audit::access::grants(tx, actor)?;
-        if !g.can(queues::of_ticket(t), QueuePerm::Reply) {
+        if !may(&g, t, QueuePerm::Reply) {
             return Err(no_ticket(number));
         }
         crate::audit::append(
@@ -444,4 +454,154 @@ pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
         ),
         other => other,
     }
+}
+
+// ---- gdpr: classification, masking and reveal (issue 6) --------------------------------
+
+/// `text` with national identity numbers masked as of `today`
+/// ([`crate::gdpr::national_id::mask`]).
+fn mask(text: &str, today: jiff::civil::Date) -> String {
+    crate::gdpr::national_id::mask(text, today).into_owned()
+}
+
+/// Whether grants `g` allow `perm` on ticket `t`: the permission on its queue and the
+/// clearance for its classification there (Art. 9, 32).
+pub fn may(g: &crate::auth::roles::Grants, t: &Ticket, perm: QueuePerm) -> bool {
+    g.can_ticket(queues::of_ticket(t), t.classification, perm)
+}
+
+/// Whether the actor may read ticket `number` (it exists, its queue is granted and its
+/// classification within the clearance). For filtering links and suggestions; not audited.
+pub fn may_read(r: &impl Reader, actor: &Actor, number: u64) -> Result<bool> {
+    let g = crate::audit::access::grants(r, actor)?;
+    Ok(match get_ticket(r, number) {
+        Ok(t) => may(&g, &t, QueuePerm::Read),
+        Err(e) if e.kind == crate::error::ErrorKind::NotFound => false,
+        Err(e) => return Err(e),
+    })
+}
+
+/// The national IDs found in `a` as of `today`: whether its subject, text, HTML (as text)
+/// or an attachment's file name holds one.
+pub fn article_holds_id(a: &Article, today: jiff::civil::Date) -> bool {
+    use crate::gdpr::national_id::contains;
+    contains(&a.subject, today)
+        || contains(&a.text, today)
+        || a.html
+            .as_deref()
+            .is_some_and(|h| contains(&crate::mail::inbound::parse::html_to_text(h), today))
+        || a.attachments.iter().any(|x| contains(&x.filename, today))
+}
+
+/// Masks national IDs in the records a page shows (GDPR Art. 25, data protection by
+/// default; Art. 87): the ticket subject and, per article, subject, text and attachment
+/// file names. HTML bodies are masked after sanitising by the page (see
+/// [`mask_html`]). Agents' stored replies are not changed; only what is shown.
+pub fn mask_records(t: &mut Ticket, arts: &mut [Article], today: jiff::civil::Date) {
+    t.subject = mask(&t.subject, today);
+    for a in arts {
+        a.subject = mask(&a.subject, today);
+        a.text = mask(&a.text, today);
+        for x in &mut a.attachments {
+            x.filename = mask(&x.filename, today);
+        }
+    }
+}
+
+/// Sanitised HTML with national IDs masked; `None` when an ID would still show (e.g. its
+/// digits split by markup), so the caller shows the plain text only.
+pub fn mask_html(html: &str, today: jiff::civil::Date) -> Option<String> {
+    let masked = mask(html, today);
+    let text = crate::mail::inbound::parse::html_to_text(&masked);
+    (!crate::gdpr::national_id::contains(&text, today)).then_some(masked)
+}
+
+/// Ticket `number` with its thread unmasked, for an explicit reveal by an agent who may
+/// read it (audited as `ticket.reveal`; the detail names the articles holding national IDs
+/// and whether the subject does). Errors: `NotFound` (also when not permitted).
+pub fn reveal(app: &App, actor: &Actor, number: u64) -> Result<(Ticket, Vec<Article>)> {
+    let today = crate::gdpr::classification::today(app.now_ms());
+    guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Read),
+        "ticket.reveal",
+        &format!("ticket:{number}"),
+        |tx, ok| {
+            let t = ok.ticket.clone().ok_or_else(|| no_ticket(number))?;
+            let arts = articles(tx, number)?;
+            let ids: Vec<String> = arts
+                .iter()
+                .filter(|a| article_holds_id(a, today))
+                .map(|a| a.id.to_string())
+                .collect();
+            let mut detail = format!("articles [{}]", ids.join(","));
+            if crate::gdpr::national_id::contains(&t.subject, today) {
+                detail.push_str(", subject");
+            }
+            Ok(((t, arts), detail))
+        },
+    )
+}
+
+/// Sets the classification of ticket `number` (needs `change` on it; audited as
+/// `ticket.classify` with `old -> new`). Art. 5(1)(f), 9, 32: an agent may not classify
+/// above their own clearance on the ticket's queue. Errors: `NotFound` (also when not
+/// permitted); `Forbidden` above the clearance (recorded as a denied `ticket.classify`).
+pub fn set_classification(
+    app: &App,
+    actor: &Actor,
+    number: u64,
+    class: crate::gdpr::classification::Classification,
+) -> Result<()> {
+    let now = app.now_ms();
+    let r = guard(
+        app,
+        actor,
+        Need::Ticket(number, QueuePerm::Change),
+        "ticket.classify",
+        &format!("ticket:{number}"),
+        |tx, ok| {
+            let mut t = ok.ticket.clone().ok_or_else(|| no_ticket(number))?;
+            if !ok.grants.cleared(queues::of_ticket(&t), class) {
+                return Err(Error::forbidden(format!(
+                    "you may not classify above your clearance on this queue ({})",
+                    ok.grants
+                        .clearance(queues::of_ticket(&t))
+                        .map(|c| c.as_str())
+                        .unwrap_or("none")
+                )));
+            }
+            let detail = format!("{} -> {}", t.classification.as_str(), class.as_str());
+            if t.classification != class {
+                t.classification = class;
+                t.updated_ms = now;
+                tx.put_rec(Table::Tickets, &be(number), &t)?;
+            }
+            Ok(((), detail))
+        },
+    );
+    // The refusal rolled the guarded transaction back; record it on its own.
+    if let Err(e) = &r
+        && e.kind == crate::error::ErrorKind::Forbidden
+    {
+        let role = app
+            .store
+            .read(|rd| crate::audit::access::grants(rd, actor))
+            .map(|g| g.role_label())
+            .unwrap_or_default();
+        crate::audit::access::record(
+            app,
+            crate::audit::Event {
+                actor: actor.id.clone(),
+                role,
+                client: actor.client.clone(),
+                action: "ticket.classify".into(),
+                object: format!("ticket:{number}"),
+                outcome: crate::audit::Outcome::Denied,
+                detail: format!("above clearance: {}", class.as_str()),
+            },
+        )?;
+    }
+    r
 }

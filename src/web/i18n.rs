@@ -408,6 +408,23 @@ pub enum Key {
     Export,
     ExportFormat,
     Edit,
+    // gdpr: classification, purpose, masking and reveal
+    Classification,
+    ClassPublic,
+    ClassInternal,
+    ClassConfidential,
+    ClassSensitive,
+    SetClassification,
+    PurposeOfProcessing,
+    NoPurpose,
+    RevealIds,
+    RevealHint,
+    Revealed,
+    MaskedHtmlHidden,
+    DefaultClassification,
+    PurposeHint,
+    Clearance,
+    ClearanceHint,
 }
 
 /// The text of `key` in `lang`.
@@ -1278,7 +1295,86 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         Edit => ("Edit", "Ändra", "Rediger"),
         ExportFormat => ("Format", "Format", "Format"),
         PermManage => ("manage", "hantera", "administrere"),
+        // gdpr
+        Classification => ("Classification", "Klassificering", "Klassifikation"),
+        ClassPublic => ("public", "offentlig", "offentlig"),
+        ClassInternal => ("internal", "intern", "intern"),
+        ClassConfidential => ("confidential", "konfidentiell", "fortrolig"),
+        ClassSensitive => ("sensitive", "känslig", "følsom"),
+        SetClassification => (
+            "Set classification",
+            "Ändra klassificering",
+            "Skift klassifikation",
+        ),
+        PurposeOfProcessing => (
+            "Purpose of processing",
+            "Ändamål med behandlingen",
+            "Formål med behandlingen",
+        ),
+        NoPurpose => (
+            "No purpose has been recorded for this queue.",
+            "Inget ändamål har angetts för den här kön.",
+            "Der er ikke angivet et formål for denne kø.",
+        ),
+        RevealIds => (
+            "Show identity numbers",
+            "Visa identitetsnummer",
+            "Vis personnumre",
+        ),
+        RevealHint => (
+            "Personal identity numbers are masked. Showing them is recorded in the audit log.",
+            "Personnummer är maskerade. Att visa dem registreras i granskningsloggen.",
+            "Personnumre er maskeret. Visning af dem registreres i revisionsloggen.",
+        ),
+        Revealed => (
+            "Identity numbers are shown in this view only; this was recorded in the audit log.",
+            "Identitetsnummer visas bara i den här vyn; det har registrerats i granskningsloggen.",
+            "Personnumre vises kun i denne visning; det er registreret i revisionsloggen.",
+        ),
+        MaskedHtmlHidden => (
+            "The formatted version is hidden because it holds an identity number; show identity numbers to see it.",
+            "Den formaterade versionen är dold eftersom den innehåller ett identitetsnummer; visa identitetsnummer för att se den.",
+            "Den formaterede version er skjult, fordi den indeholder et personnummer; vis personnumre for at se den.",
+        ),
+        DefaultClassification => (
+            "Default classification",
+            "Standardklassificering",
+            "Standardklassifikation",
+        ),
+        PurposeHint => (
+            "Shown to agents on every ticket of this queue (at most 1000 characters).",
+            "Visas för handläggare på varje ärende i kön (högst 1000 tecken).",
+            "Vises for medarbejdere på hver sag i køen (højst 1000 tegn).",
+        ),
+        Clearance => (
+            "Highest classification",
+            "Högsta klassificering",
+            "Højeste klassifikation",
+        ),
+        ClearanceHint => (
+            "Tickets classified above this are hidden from holders of this role on its queues.",
+            "Ärenden med högre klassificering döljs för den som har rollen, i rollens köer.",
+            "Sager med højere klassifikation skjules for indehavere af rollen i rollens køer.",
+        ),
     }
+}
+
+// gdpr
+/// The UI label of classification `c`.
+pub fn classification_label(
+    l: Lang,
+    c: crate::gdpr::classification::Classification,
+) -> &'static str {
+    use crate::gdpr::classification::Classification as C;
+    t(
+        l,
+        match c {
+            C::Public => Key::ClassPublic,
+            C::Internal => Key::ClassInternal,
+            C::Confidential => Key::ClassConfidential,
+            C::Sensitive => Key::ClassSensitive,
+        },
+    )
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ use crate::helpdesk::tickets::{self, StatusFilter};
 // access: handlers of the admin, audit, queue-move and raw-download routes.
 mod access;
 use access as admin;
+// gdpr: ticket classification and the audited reveal of national IDs.
+mod classification;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -111,6 +113,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         }
         ["admin", "queues"] if req.may_manage_queues() => method_not_allowed("GET, HEAD, POST"),
         ["audit"] if req.has_area(Area::Audit) => method_not_allowed("GET, HEAD"),
+        // gdpr
+        ["tickets", n, "classification"] if post => classification::set(app, req, uri, n).await,
+        ["tickets", n, "reveal"] if post => classification::reveal(app, req, uri, n).await,
+        ["tickets", _, "classification"] | ["tickets", _, "reveal"] => method_not_allowed("POST"),
         _ => pages::not_found(req),
     }
 }
@@ -470,20 +476,53 @@ async fn render_ticket(
     reply_text: &str,
     error: Option<&str>,
 ) -> Resp {
+    // gdpr: the ordinary view masks national IDs; `classification::reveal` shows them.
+    render_ticket_as(app, req, session, n, status, reply_text, error, false).await
+}
+
+/// [`render_ticket`], unmasked when `reveal` (an audited `ticket.reveal` instead of
+/// `ticket.view`).
+#[allow(clippy::too_many_arguments)]
+async fn render_ticket_as(
+    app: &Arc<App>,
+    req: &Req,
+    session: &Session,
+    n: u64,
+    status: StatusCode,
+    reply_text: &str,
+    error: Option<&str>,
+    reveal: bool,
+) -> Resp {
     let Some(actor) = req.actor() else {
         return to_login(req);
     };
     // mail rules: `?images=ARTICLE` shows that article's remote images
     let images_for = req.q("images").and_then(parse_number);
     let loaded = blocking(app, move |a| {
-        let (ticket, articles) = tickets::load_full(a, &actor, n)?;
-        let (bodies, extras) = pages::ticket::bodies_and_extras(a, n, &articles, images_for)?;
+        let (mut ticket, mut articles) = if reveal {
+            tickets::reveal(a, &actor, n)?
+        } else {
+            tickets::load_full(a, &actor, n)?
+        };
+        let (mut bodies, mut extras) =
+            pages::ticket::bodies_and_extras(a, n, &articles, images_for)?;
         let movable = admin::move_targets(a, &actor, &ticket)?;
-        Ok((ticket, articles, bodies, extras, movable))
+        // gdpr: purpose, classification form, masking; links only to tickets one may read.
+        let mut privacy = classification::privacy(a, &actor, &ticket, reveal)?;
+        let today = crate::gdpr::classification::today(a.now_ms());
+        pages::ticket::mask_for_display(
+            today,
+            &mut ticket,
+            &mut articles,
+            &mut bodies,
+            &mut privacy,
+        );
+        classification::visible_links(a, &actor, &mut extras)?;
+        Ok((ticket, articles, bodies, extras, movable, privacy))
     })
     .await;
     match loaded {
-        Ok((ticket, articles, bodies, extras, movable)) => {
+        Ok((ticket, articles, bodies, extras, movable, privacy)) => {
             let page = pages::ticket::render(
                 req,
                 &TicketPage {
@@ -495,6 +534,7 @@ async fn render_ticket(
                     error,
                     extras: &extras,
                     move_queues: &movable,
+                    privacy: &privacy,
                 },
             );
             let mut resp = http::html(status, page);

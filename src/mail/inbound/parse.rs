@@ -1145,6 +1145,13 @@ fn has_long_line(raw: &[u8]) -> bool {
     })
 }
 
+// gdpr: classification at ingest and masking read mail HTML as text.
+/// The visible text of an HTML body (the same conversion HTML-only mail gets for
+/// [`ParsedMessage::text`]): scripts, styles and comments dropped, entities decoded.
+pub fn html_to_text(html: &str) -> String {
+    html_body_to_text(html)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,9 +4,10 @@ use maud::{Markup, html};
 
 use super::layout;
 use crate::auth::roles::{Area, QueuePerm, RoleDef};
+use crate::gdpr::classification::Classification;
 use crate::helpdesk::queues::Queue;
 use crate::web::http::Req;
-use crate::web::i18n::{Key, t};
+use crate::web::i18n::{Key, classification_label, t};
 
 /// Links between the admin pages the user may open.
 pub fn admin_nav(req: &Req) -> Markup {
@@ -117,6 +118,9 @@ pub fn render(
                                     div { (t(l, Key::AdminAreas)) ": "
                                         (r.areas.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")) }
                                 }
+                                // gdpr
+                                div.clearance { (t(l, Key::Clearance)) ": "
+                                    (super::ticket::classification_badge(l, r.clearance)) }
                             }
                             td {
                                 a.button.secondary href={ "/admin/roles?edit=" (r.name) } { (t(l, Key::Edit)) }
@@ -159,6 +163,16 @@ pub fn render(
                     @for a in Area::ALL {
                         label.check { input type="checkbox" name="area" value=(a.as_str()) checked[has_area(a)]; " " (a.as_str()) }
                     }
+                }
+                // gdpr: roles limited by classification
+                @let clearance = editing.map(|r| r.clearance).unwrap_or(Classification::Confidential);
+                div.field { label for="r-clearance" { (t(l, Key::Clearance)) }
+                    select #r-clearance name="clearance" aria-describedby="r-clearance-hint" {
+                        @for c in Classification::ALL {
+                            option value=(c.as_str()) selected[c == clearance] { (classification_label(l, c)) }
+                        }
+                    }
+                    p.hint #r-clearance-hint { (t(l, Key::ClearanceHint)) }
                 }
                 div.actions { button.primary type="submit" { (t(l, Key::SaveRole)) } }
             }

@@ -118,7 +118,8 @@ pub fn render(req: &Req, p: &ImapPage<'_>) -> Markup {
                             @for q in p.quarantine {
                                 tr.quarantine-item data-reason=(format!("{:?}", q.reason)) data-dismissed=(q.dismissed) {
                                     td { (q.from) }
-                                    td { (q.subject) }
+                                    // gdpr: national IDs masked in lists
+                                    td { (crate::gdpr::national_id::mask(&q.subject, crate::gdpr::classification::today(q.created_ms))) }
                                     td { (human_size(q.size)) }
                                     td {
                                         (match q.reason {

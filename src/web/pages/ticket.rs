@@ -8,11 +8,13 @@ use super::tickets::status_badge;
 use super::{human_size, layout, time_ms};
 use crate::app::App;
 use crate::error::Result;
+use crate::gdpr::classification::Classification;
 use crate::helpdesk::ticket_tag;
+use crate::helpdesk::tickets;
 use crate::helpdesk::tickets::display_address;
 use crate::helpdesk::{Article, Delivery, Direction, LinkKind, Ticket, TicketLink, TicketStatus};
 use crate::web::http::Req;
-use crate::web::i18n::{Key, t};
+use crate::web::i18n::{Key, classification_label, t};
 use crate::web::sanitize::sanitise_mail_html;
 
 /// The download URL of attachment `index` of article `article` in ticket `number`.
@@ -110,6 +112,104 @@ pub struct TicketPage<'a> {
     pub extras: &'a MailExtras,
     /// access: `(id, name)` of queues the ticket may be moved to (empty: no move form).
     pub move_queues: &'a [(String, String)],
+    /// gdpr: classification, purpose, masking state.
+    pub privacy: &'a Privacy,
+}
+
+// gdpr: classification, purpose of processing, masking and reveal (issue 6)
+
+/// What the ticket page shows about data protection.
+#[derive(Debug, Clone, Default)]
+pub struct Privacy {
+    /// The queue's purpose of processing (Art. 5(1)(b)); empty when none was recorded.
+    pub purpose: String,
+    /// Classifications the viewer may set (`change` on the ticket, up to their clearance);
+    /// empty: no form.
+    pub settable: Vec<Classification>,
+    /// National IDs were masked in this view (offer the reveal button).
+    pub masked: bool,
+    /// This view is an audited reveal: nothing is masked.
+    pub revealed: bool,
+    /// Articles whose formatted (HTML) version is withheld because masking could not
+    /// cover it.
+    pub html_hidden: HashSet<u64>,
+}
+
+/// Prepares the records and sanitised bodies of a ticket page for display: unless
+/// `revealed`, national IDs are masked ([`tickets::mask_records`], [`tickets::mask_html`];
+/// GDPR Art. 25) and `privacy` notes what was masked.
+pub fn mask_for_display(
+    today: jiff::civil::Date,
+    ticket: &mut Ticket,
+    articles: &mut [Article],
+    bodies: &mut HashMap<u64, String>,
+    privacy: &mut Privacy,
+) {
+    if privacy.revealed {
+        return;
+    }
+    privacy.masked = crate::gdpr::national_id::contains(&ticket.subject, today)
+        || articles.iter().any(|a| tickets::article_holds_id(a, today));
+    tickets::mask_records(ticket, articles, today);
+    for (id, body) in bodies.iter_mut() {
+        match tickets::mask_html(body, today) {
+            Some(m) => *body = m,
+            None => {
+                privacy.html_hidden.insert(*id);
+                body.clear();
+            }
+        }
+    }
+    bodies.retain(|id, _| !privacy.html_hidden.contains(id));
+}
+
+/// The badge of classification `c`.
+pub fn classification_badge(l: crate::web::i18n::Lang, c: Classification) -> Markup {
+    html! {
+        span class={ "badge classification class-" (c.as_str()) }
+            title=(t(l, Key::Classification)) { (classification_label(l, c)) }
+    }
+}
+
+/// The classification, the purpose, the reveal button and the classification form.
+fn privacy_box(req: &Req, tk: &Ticket, p: &TicketPage<'_>) -> Markup {
+    let l = req.lang;
+    let pr = p.privacy;
+    html! {
+        dl.facts.privacy {
+            dt { (t(l, Key::Classification)) }
+            dd { (classification_badge(l, tk.classification)) }
+            dt { (t(l, Key::PurposeOfProcessing)) }
+            @if pr.purpose.trim().is_empty() {
+                dd.purpose.muted { (t(l, Key::NoPurpose)) }
+            } @else {
+                dd.purpose { (pr.purpose) }
+            }
+        }
+        @if pr.revealed {
+            p.note.small.revealed role="status" { (t(l, Key::Revealed)) }
+        } @else if pr.masked {
+            form.reveal method="post" action={ "/tickets/" (tk.number) "/reveal" } {
+                input type="hidden" name="csrf" value=(p.csrf);
+                p.hint { (t(l, Key::RevealHint)) }
+                button.secondary.wide type="submit" { (t(l, Key::RevealIds)) }
+            }
+        }
+        @if !pr.settable.is_empty() {
+            form method="post" action={ "/tickets/" (tk.number) "/classification" } {
+                input type="hidden" name="csrf" value=(p.csrf);
+                label for="set-classification" { (t(l, Key::SetClassification)) }
+                select #set-classification name="classification" {
+                    @for c in &pr.settable {
+                        option value=(c.as_str()) selected[*c == tk.classification] {
+                            (classification_label(l, *c))
+                        }
+                    }
+                }
+                button.secondary.wide type="submit" { (t(l, Key::SetClassification)) }
+            }
+        }
+    }
 }
 
 /// Renders the ticket page.
@@ -128,12 +228,17 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                 span.subject { (tk.subject) }
             }
             (status_badge(l, tk.status.as_str()))
+            " "
+            (classification_badge(l, tk.classification))
         }
         div.ticket-layout {
             div.ticket-main {
                 section.thread aria-label=(t(l, Key::Thread)) {
                     @for a in p.articles {
                         (article(req, n, a, p.bodies.get(&a.id), p.extras))
+                        @if p.privacy.html_hidden.contains(&a.id) {
+                            p.hint.html-hidden { (t(l, Key::MaskedHtmlHidden)) }
+                        }
                     }
                 }
                 section.card.reply #reply {
@@ -191,6 +296,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                         }
                     }
                     (queue_box(req, tk, p))
+                    (privacy_box(req, tk, p))
                 }
             }
         }

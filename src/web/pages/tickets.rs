@@ -50,6 +50,7 @@ pub fn render(req: &Req, filter: &str, tickets: &[TicketSummary], truncated: boo
                             th scope="col" { (t(l, Key::Subject)) }
                             th scope="col" { (t(l, Key::Customer)) }
                             th scope="col" { (t(l, Key::Status)) }
+                            th scope="col" { (t(l, Key::Classification)) }
                             th scope="col" { (t(l, Key::Queue)) }
                             th.count scope="col" { (t(l, Key::Messages)) }
                             th.when scope="col" { (t(l, Key::Updated)) }
@@ -70,6 +71,12 @@ pub fn render(req: &Req, filter: &str, tickets: &[TicketSummary], truncated: boo
                                     }
                                 }
                                 td { (status_badge(l, tk.status)) }
+                                // gdpr
+                                td.classification {
+                                    @if let Ok(c) = crate::gdpr::classification::Classification::parse(tk.classification) {
+                                        (super::ticket::classification_badge(l, c))
+                                    }
+                                }
                                 td.queue { (tk.queue) }
                                 td.count { (tk.articles) }
                                 td.when { (time_rfc3339(&tk.updated)) }

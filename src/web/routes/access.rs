@@ -227,6 +227,11 @@ pub(super) async fn roles_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
             }
         }
         input.queues = per;
+        // gdpr
+        input.clearance = req
+            .f("clearance")
+            .map(crate::gdpr::classification::Classification::parse)
+            .transpose()?;
         Ok(input)
     })();
     let r = match parsed {
@@ -279,6 +284,16 @@ pub(super) async fn queues_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         Ok(a) => a,
         Err(r) => return *r,
     };
+    // gdpr: default classification and purpose; a form without them keeps the stored ones.
+    let class = match req
+        .f("default_classification")
+        .map(crate::gdpr::classification::Classification::parse)
+        .transpose()
+    {
+        Ok(c) => c,
+        Err(e) => return queues_page(app, req, StatusCode::BAD_REQUEST, Some(&e.message)).await,
+    };
+    let purpose = req.f("purpose").map(String::from);
     let q = Queue {
         id: req.fs("id"),
         name: req.fs("name"),
@@ -292,7 +307,18 @@ pub(super) async fn queues_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         default_classification: Default::default(),
         purpose: String::new(),
     };
-    let r = blocking(app, move |a| admin::save_queue(a, &actor, q)).await;
+    let r = blocking(app, move |a| {
+        let mut q = q;
+        let old = a
+            .store
+            .read(|r| queues::get(r, &q.id.trim().to_lowercase()))?;
+        q.default_classification = class
+            .or(old.as_ref().map(|o| o.default_classification))
+            .unwrap_or_default();
+        q.purpose = purpose.or(old.map(|o| o.purpose)).unwrap_or_default();
+        admin::save_queue(a, &actor, q)
+    })
+    .await;
     after_post(req, r, "/admin/queues", async |m| {
         queues_page(app, req, StatusCode::BAD_REQUEST, Some(m)).await
     })
