@@ -653,7 +653,7 @@ mod tests {
             clean_phone(" +46 70-123 45 67 ").expect("ok").as_deref(),
             Some("+46 70-123 45 67")
         );
-        assert_eq!(clean_phone("(08) 555 000 11").expect("ok").is_some(), true);
+        assert!(clean_phone("(08) 555 000 11").expect("ok").is_some());
         assert_eq!(clean_phone("").expect("clear"), None);
         for bad in [
             "call me",
