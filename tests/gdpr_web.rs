@@ -430,10 +430,8 @@ fn consent_rectification_and_subject_requests_over_https() {
     let preview = erase(&[]);
     assert_eq!(preview.status, 200);
     let p = preview.text();
-    assert!(
-        p.contains(&format!("plan-delete\">1 #{anna_t}"))
-            || p.contains(&format!("plan-delete\">1 "))
-    );
+    assert!(p.contains(&format!("plan-delete\">1 [#{anna_t}]<")), "{p}");
+    assert!(p.contains(&format!("plan-redact\">1 [#{bo_t}]<")), "{p}");
     assert!(
         p.contains(&format!("{bo_t}")),
         "Bo's ticket is redacted: {p}"
