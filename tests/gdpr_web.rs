@@ -285,6 +285,24 @@ fn consent_rectification_and_subject_requests_over_https() {
             && page.contains("+46 70-555 12 34")
             && page.contains("KUNDORG-88 AB")
     );
+    // A later mail whose From header carries the old display name keeps the correction.
+    assert_eq!(
+        smtp_deliver(
+            server.smtp,
+            ANNA,
+            MAILBOX,
+            &mail(
+                "Anna Kund <anna@kund.example.se>",
+                None,
+                "a2@kund",
+                "ANNA-7732 igen",
+                "Hej igen."
+            )
+        ),
+        250
+    );
+    let page = client.get(ANNA_URL, &admin).text();
+    assert!(page.contains("Anna RÄTTAD-NAMN") && page.contains("ANNA-7732"));
     // The same through the CLI and the control socket.
     let out = trygg(&[
         "gdpr",
@@ -371,9 +389,9 @@ fn consent_rectification_and_subject_requests_over_https() {
     assert_eq!(found.status, 200);
     let f = found.text();
     for s in [
-        "count-tickets\">2<",
-        "count-articles\">2<",
-        "count-attachments\">2<",
+        "count-tickets\">3<",
+        "count-articles\">3<",
+        "count-attachments\">3<",
         "count-contacts\">1<",
         "count-consents\">1<",
         "ANNA-7731",
@@ -410,7 +428,7 @@ fn consent_rectification_and_subject_requests_over_https() {
             len("contacts"),
             len("consents")
         ),
-        (Some(2), Some(2), Some(1), Some(1)),
+        (Some(3), Some(3), Some(1), Some(1)),
         "{json}"
     );
     assert_eq!(v["contacts"][0]["name"], "Anna RÄTTAD-NAMN");
@@ -430,7 +448,10 @@ fn consent_rectification_and_subject_requests_over_https() {
     let preview = erase(&[]);
     assert_eq!(preview.status, 200);
     let p = preview.text();
-    assert!(p.contains(&format!("plan-delete\">1 [#{anna_t}]<")), "{p}");
+    assert!(
+        p.contains(&format!("plan-delete\">2 [#{anna_t}], [#")),
+        "{p}"
+    );
     assert!(p.contains(&format!("plan-redact\">1 [#{bo_t}]<")), "{p}");
     assert!(
         p.contains(&format!("{bo_t}")),
@@ -454,7 +475,7 @@ fn consent_rectification_and_subject_requests_over_https() {
         assert_eq!(a.status, 400);
         assert!(a.text().contains("Nothing erased"));
     }
-    assert_eq!(ticket_list(&data).as_array().unwrap().len(), 2);
+    assert_eq!(ticket_list(&data).as_array().unwrap().len(), 3);
     // Confirmed (the identity typed in another case counts as the same).
     let done = erase(&[
         ("step", "confirm"),
@@ -464,7 +485,7 @@ fn consent_rectification_and_subject_requests_over_https() {
     assert_eq!(done.status, 200, "{}", done.text());
     let t = done.text();
     assert!(
-        t.contains("erased-deleted\">1<") && t.contains("erased-redacted\">1<"),
+        t.contains("erased-deleted\">2<") && t.contains("erased-redacted\">1<"),
         "{t}"
     );
     let left = ticket_list(&data);

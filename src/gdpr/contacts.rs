@@ -293,6 +293,7 @@ pub fn rectify(
                     phone: None,
                     organisation: None,
                     legal_hold: None,
+                    rectified_ms: None,
                 });
             let mut changed = Vec::new();
             let mut set = |slot: &mut Option<String>, v: Option<Option<String>>, n| {
@@ -307,6 +308,7 @@ pub fn rectify(
             set(&mut c.phone, phone, "phone");
             set(&mut c.organisation, organisation, "organisation");
             if !changed.is_empty() {
+                c.rectified_ms = Some(now);
                 tx.put_rec(Table::Contacts, addr.as_bytes(), &c)?;
             }
             let detail = if changed.is_empty() {
