@@ -197,6 +197,7 @@ pub fn render(
                                         None => {
                                             span.badge.status-open { (tr(l, x::IN_FORCE)) }
                                             @if v.may_record_consent {
+                                                details.withdraw { summary { (tr(l, x::WITHDRAW)) "…" }
                                                 form.withdraw method="post" action={ (base) "/consents/" (k.id) "/withdraw" } {
                                                     input type="hidden" name="csrf" value=(csrf);
                                                     label.block for={ "w-at-" (k.id) } { (tr(l, x::WITHDRAWN_ON)) }
@@ -210,6 +211,7 @@ pub fn render(
                                                     label.block for={ "w-note-" (k.id) } { (tr(l, x::NOTE)) }
                                                     input id={ "w-note-" (k.id) } type="text" name="note" maxlength="2000";
                                                     button.secondary type="submit" { (tr(l, x::WITHDRAW)) }
+                                                }
                                                 }
                                             }
                                         }

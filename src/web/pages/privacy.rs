@@ -126,7 +126,7 @@ fn found_card(req: &Req, csrf: &str, form: &SubjectForm, d: &SubjectData) -> Mar
                 @for c in &d.contacts {
                     p {
                         (tr(l, x::CONTACT)) ": " (c.name.as_deref().unwrap_or("")) " " (c.address) " · "
-                        a href=(contact_url(&c.address)) { (tr(l, x::CONTACT_PAGE)) " (" (tr(l, x::RECTIFY_TITLE)) ")" }
+                        a href=(contact_url(&c.address)) { (tr(l, x::CONTACT_PAGE_RECTIFY)) }
                     }
                     @if let Some(h) = &c.legal_hold {
                         p.warning { (tr(l, x::LEGAL_HOLD)) ": " (h.reason) }

@@ -123,6 +123,11 @@ pub const CH_PHONE: Tr = ("Phone", "Telefon", "Telefon");
 pub const CH_PAPER: Tr = ("Paper", "Papper", "Papir");
 pub const CH_IN_PERSON: Tr = ("In person", "Personligen", "Personligt");
 pub const CONTACT_PAGE: Tr = ("Contact page", "Kontaktsida", "Kontaktside");
+pub const CONTACT_PAGE_RECTIFY: Tr = (
+    "Contact page: correct the data (Art. 16)",
+    "Kontaktsida: rätta uppgifterna (art. 16)",
+    "Kontaktside: berigtig oplysningerne (art. 16)",
+);
 
 pub const PRIVACY_TITLE: Tr = (
     "Data-subject requests",
