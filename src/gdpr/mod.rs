@@ -33,7 +33,7 @@ impl SubjectSpec {
                 subject::Identity::national_id(n, classification::today(now_ms))
             }
             _ => Err(Error::invalid(
-                "name the data subject by exactly one of --email, --phone or --national-id",
+                "name the data subject by exactly one of e-mail address, phone number or national ID (--email, --phone, --national-id)",
             )),
         }
     }
