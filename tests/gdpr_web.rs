@@ -131,6 +131,12 @@ fn consent_rectification_and_subject_requests_over_https() {
         "{page}"
     );
 
+    // The page speaks Swedish and Danish too.
+    let sv = client.get(&format!("{ANNA_URL}?lang=sv"), &admin).text();
+    assert!(sv.contains("Registrera samtycke") && sv.contains("Rätta kontaktuppgifter"));
+    let da = client.get(&format!("{ANNA_URL}?lang=da"), &admin).text();
+    assert!(da.contains("Registrer samtykke") && da.contains("Berigtig kontaktoplysninger"));
+
     // Consent without the tick: refused, the form comes back with the message and the text.
     let consent = |affirmed: bool| {
         let article = format!("{anna_t}-{anna_a}");
