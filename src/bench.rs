@@ -235,6 +235,7 @@ pub fn seed(app: &App, n: u64, raw_bytes: usize) -> Result<()> {
                         phone: None,
                         organisation: None,
                         legal_hold: None,
+                        rectified_ms: None,
                     },
                 )?;
             }

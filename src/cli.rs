@@ -97,6 +97,24 @@ pub enum GdprCommand {
         #[arg(long)]
         json: bool,
     },
+    // contacts
+    /// Correct a contact's name, phone or organisation (Art. 16); an empty value clears
+    /// it. Audited with the names of the changed fields, not their values.
+    Rectify {
+        #[command(flatten)]
+        data: DataArg,
+        /// The contact's e-mail address.
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+        #[arg(long)]
+        organisation: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `trygg security …`

@@ -78,6 +78,12 @@ pub enum Request {
     GdprErase {
         subject: crate::gdpr::SubjectSpec,
     },
+    // contacts
+    /// `trygg gdpr rectify`.
+    GdprRectify {
+        email: String,
+        fields: crate::gdpr::contacts::Rectification,
+    },
     /// Export audit records from `since_ms` (Unix ms) as `json` or `csv` text.
     AuditExport {
         since_ms: i64,
@@ -166,6 +172,10 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
         Request::GdprErase { subject } => Ok(serde_json::to_value(crate::gdpr::erase_subject(
             app, actor, subject,
         )?)?),
+        // contacts
+        Request::GdprRectify { email, fields } => Ok(serde_json::to_value(
+            crate::gdpr::contacts::rectify(app, actor, email, fields)?,
+        )?),
         Request::SecurityResetNetwork => audited(
             app,
             actor,

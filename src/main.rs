@@ -403,6 +403,21 @@ fn run_gdpr(cmd: cli::GdprCommand) -> Result<()> {
                         plan["consents"]
                     );
                 }
+                // contacts: a legal hold blocks the erasure (Art. 17(3)(e)).
+                let holds: Vec<String> = plan["holds"]
+                    .as_array()
+                    .map(|a| a.iter().map(clean).collect())
+                    .unwrap_or_default();
+                if !holds.is_empty() {
+                    if !json {
+                        for h in &holds {
+                            println!("legal hold: {h}");
+                        }
+                    }
+                    return Err(Error::conflict(
+                        "nothing can be erased while a legal hold applies (GDPR Art. 17(3)(e))",
+                    ));
+                }
                 return Err(Error::invalid(
                     "nothing erased: review the preview above, then run again with --yes",
                 ));
@@ -415,6 +430,36 @@ fn run_gdpr(cmd: cli::GdprCommand) -> Result<()> {
                     "erased: tickets {} deleted, tickets {} redacted",
                     v["plan"]["delete_tickets"], v["plan"]["redact_tickets"]
                 );
+            }
+            Ok(())
+        }
+        // contacts
+        cli::GdprCommand::Rectify {
+            data,
+            email,
+            name,
+            phone,
+            organisation,
+            json,
+        } => {
+            let fields = trygg::gdpr::contacts::Rectification {
+                name,
+                phone,
+                organisation,
+            };
+            let v = query(&data.data, Request::GdprRectify { email, fields })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                let changed: Vec<String> = v["changed"]
+                    .as_array()
+                    .map(|a| a.iter().map(clean).collect())
+                    .unwrap_or_default();
+                if changed.is_empty() {
+                    println!("nothing changed");
+                } else {
+                    println!("rectified: {}", changed.join(", "));
+                }
             }
             Ok(())
         }

@@ -169,6 +169,23 @@ const TABLE: &[Row] = &[
     ("GET", "/api/v1/tickets/{hr}", &[], [J(HR_ONLY, NONE), Jnf("{hr}"), Jnf("{hr}"), Jnf("{hr}"), U]),
     ("POST", "/tickets/{hr}/classification", &[("classification", "internal")], [R("/tickets/{hr}"), R("/tickets/{hr}"), NF, NF, L]),
     ("POST", "/tickets/{hr}/classification", &[("classification", "bogus")], [S(400), S(400), S(400), S(400), L]),
+    // contacts and privacy (before the sign-out row, which must stay last): the contact
+    // page needs the privacy area or read on one of the contact's tickets; rectifying needs
+    // change, recording consent reply; data-subject requests need the privacy area.
+    ("GET", "/contacts/karin%40kund.example.se", &[], [P(&["karin@kund.example.se", "HRMARK-7781", "name=\"affirmed\" value=\"yes\">"], GEN_ONLY), P(&["karin@kund.example.se", "HRMARK-7781"], GEN_ONLY), NF, NF, L]),
+    ("GET", "/contacts/per%40kund.example.se", &[], [P(&["GENMARK-5512"], HR_ONLY), NF, NF, NF, L]),
+    ("GET", "/contacts/nobody%40kund.example.se", &[], [NF, NF, NF, NF, L]),
+    ("GET", "/contacts/karin%40kund.example.se/consents.json", &[], [B("\"contact\": \"karin@kund.example.se\""), B("\"contact\": \"karin@kund.example.se\""), NF, NF, L]),
+    ("GET", "/contacts/per%40kund.example.se/consents.csv", &[], [B("id,purpose,wording"), NF, NF, NF, L]),
+    ("POST", "/contacts/karin%40kund.example.se/rectify", &[("name", "Karin Kund"), ("phone", "+46 70 111 22 33"), ("organisation", "")], [R("/contacts/karin%40kund.example.se?saved=rectified"), R("/contacts/karin%40kund.example.se?saved=rectified"), NF, NF, L]),
+    ("POST", "/contacts/per%40kund.example.se/rectify", &[("name", "Per Kund")], [R("/contacts/per%40kund.example.se?saved=rectified"), NF, NF, NF, L]),
+    ("POST", "/contacts/karin%40kund.example.se/consents", &[("purpose", "Newsletter"), ("wording", "May we?"), ("channel", "phone")], [S(400), S(400), NF, NF, L]),
+    ("POST", "/contacts/karin%40kund.example.se/consents", &[("purpose", "Newsletter {who}"), ("wording", "May we?"), ("channel", "phone"), ("affirmed", "yes")], [R("/contacts/karin%40kund.example.se?saved=consent"), R("/contacts/karin%40kund.example.se?saved=consent"), NF, NF, L]),
+    ("POST", "/contacts/karin%40kund.example.se/consents/999/withdraw", &[("channel", "phone")], [NF, NF, NF, NF, L]),
+    ("GET", "/admin/privacy", &[], [P(&["name=\"national_id\""], NONE), NF, NF, NF, L]),
+    ("POST", "/admin/privacy", &[("email", "karin@kund.example.se")], [P(&["HRMARK-7781"], GEN_ONLY), NF, NF, NF, L]),
+    ("POST", "/admin/privacy/export", &[("email", "karin@kund.example.se")], [B("data.json"), NF, NF, NF, L]),
+    ("POST", "/admin/privacy/erase", &[("email", "karin@kund.example.se")], [P(&["name=\"repeat\""], NONE), NF, NF, NF, L]),
     ("POST", "/logout", &[], [R("/login"), R("/login"), R("/login"), R("/login"), R("/login")]),
 ];
 

@@ -81,6 +81,11 @@ pub enum Need {
     AreaOrQueue(Area, String, QueuePerm),
     /// An admin area, or a permission on at least one queue.
     AreaOrAnyQueue(Area, QueuePerm),
+    // contacts: the data subject's own page (issue 6)
+    /// An admin area, or a permission on at least one ticket whose customer or participant
+    /// is the contact with this (lower-case) address. A contact with no record, no ticket
+    /// and no consent does not exist.
+    AreaOrContact(Area, String, QueuePerm),
 }
 
 /// The outcome of the permission check handed to the operation.
@@ -121,6 +126,18 @@ pub fn guard<T>(
             }
             Need::AreaOrAnyQueue(a, p) => (!g.has_area(*a) && !g.any_queue(*p))
                 .then(|| ("no permission", Error::not_found("no such page"))),
+            // contacts
+            Need::AreaOrContact(a, address, p) => {
+                match crate::gdpr::contacts::permits(tx, &g, address, *a, *p)? {
+                    crate::gdpr::contacts::Permit::Yes => None,
+                    crate::gdpr::contacts::Permit::No => {
+                        Some(("no permission", Error::not_found("no such page")))
+                    }
+                    crate::gdpr::contacts::Permit::Absent => {
+                        Some(("does not exist", Error::not_found("no such page")))
+                    }
+                }
+            }
             Need::Ticket(n, p) => match tickets::get_ticket(tx, *n) {
                 Ok(t) if g.can_ticket(queues::of_ticket(&t), t.classification, *p) => {
                     ticket = Some(t);

@@ -3,6 +3,8 @@
 
 pub mod classification;
 pub mod consent;
+// contacts: the contact page, rectification (Art. 16) and consent handling by agents
+pub mod contacts;
 pub mod erase;
 pub mod national_id;
 pub mod subject;
@@ -31,7 +33,7 @@ impl SubjectSpec {
                 subject::Identity::national_id(n, classification::today(now_ms))
             }
             _ => Err(Error::invalid(
-                "name the data subject by exactly one of --email, --phone or --national-id",
+                "name the data subject by exactly one of e-mail address, phone number or national ID (--email, --phone, --national-id)",
             )),
         }
     }
@@ -40,6 +42,10 @@ impl SubjectSpec {
 /// The audit event of a data-subject request. The subject is named by a keyed hash, not by
 /// the address or number itself: the audit trail outlives an erasure and must not keep what
 /// was erased, yet whoever holds the identity can check that this request concerned it.
+///
+/// Data-subject requests need the `privacy` area (the local operator has every area); a
+/// refusal is recorded as `Denied` and answers `NotFound` "no such page", like every admin
+/// page one may not use.
 fn audit_event(
     app: &App,
     actor: &Actor,
@@ -48,26 +54,41 @@ fn audit_event(
     detail: String,
 ) -> Result<crate::audit::Event> {
     use sha2::{Digest, Sha256};
-    let secret = app
-        .store
-        .read(crate::helpdesk::settings::load)?
-        .map(|s| s.secret_hex)
-        .unwrap_or_default();
+    let (secret, grants) = app.store.read(|r| {
+        Ok((
+            crate::helpdesk::settings::load(r)?
+                .map(|s| s.secret_hex)
+                .unwrap_or_default(),
+            crate::audit::access::grants(r, actor)?,
+        ))
+    })?;
     let (kind, value) = match id {
         subject::Identity::Email(v) => ("e-mail", v),
         subject::Identity::Phone(v) => ("phone", v),
         subject::Identity::NationalId(v) => ("national id", v),
     };
     let h = Sha256::digest(format!("{secret}\0{kind}\0{value}").as_bytes());
-    Ok(crate::audit::Event {
+    let ev = crate::audit::Event {
         actor: actor.id.clone(),
-        role: crate::auth::roles::LOCAL_ADMIN.to_string(),
+        role: grants.role_label(),
         client: actor.client.clone(),
         action: action.to_string(),
         object: format!("data subject by {kind} #{}", &hex::encode(h)[..16]),
         outcome: crate::audit::Outcome::Ok,
         detail,
-    })
+    };
+    if !grants.has_area(crate::auth::roles::Area::Privacy) {
+        crate::audit::access::record(
+            app,
+            crate::audit::Event {
+                outcome: crate::audit::Outcome::Denied,
+                detail: "no permission".into(),
+                ..ev
+            },
+        )?;
+        return Err(Error::not_found("no such page"));
+    }
+    Ok(ev)
 }
 
 /// Exports everything about the subject as a ZIP written atomically to `out` (mode 0600;
@@ -79,8 +100,6 @@ pub fn export_subject(
     spec: &SubjectSpec,
     out: &std::path::Path,
 ) -> Result<subject::ExportReport> {
-    let now = app.now_ms();
-    let id = spec.identity(now)?;
     if !out.is_absolute() {
         return Err(Error::invalid("the export file must be an absolute path"));
     }
@@ -90,6 +109,20 @@ pub fn export_subject(
             out.display()
         )));
     }
+    let (report, bytes) = export_subject_bytes(app, actor, spec)?;
+    crate::app::write_atomic(out, &bytes, 0o600)?;
+    Ok(report)
+}
+
+/// [`export_subject`] into memory: the report and the ZIP archive (for a web download).
+/// Recorded as `gdpr.export`. Errors: `Invalid` (identity), `NotFound` (no `privacy` area).
+pub fn export_subject_bytes(
+    app: &App,
+    actor: &Actor,
+    spec: &SubjectSpec,
+) -> Result<(subject::ExportReport, Vec<u8>)> {
+    let now = app.now_ms();
+    let id = spec.identity(now)?;
     let org = app
         .store
         .read(crate::helpdesk::settings::load)?
@@ -101,26 +134,48 @@ pub fn export_subject(
         let data = subject::find(r, &id, today)?;
         subject::export(r, &data, &id, &org, now, &mut buf)
     })?;
-    crate::app::write_atomic(out, &buf.into_inner(), 0o600)?;
+    // The permission check (and its refusal record) comes before the archive leaves.
+    let ev = audit_event(
+        app,
+        actor,
+        "gdpr.export",
+        &id,
+        format!(
+            "{} tickets, {} articles, {} attachments",
+            report.tickets, report.articles, report.attachments
+        ),
+    )?;
+    crate::audit::access::record(app, ev)?;
+    Ok((report, buf.into_inner()))
+}
+
+/// Everything trygg holds about the subject, for the admin's data-subject request page
+/// (Art. 15): what [`subject::find`] returns. It shows personal data, so it is recorded as
+/// `gdpr.find`. Errors: `Invalid` (identity), `NotFound` (no `privacy` area).
+pub fn find_subject(app: &App, actor: &Actor, spec: &SubjectSpec) -> Result<subject::SubjectData> {
+    let now = app.now_ms();
+    let id = spec.identity(now)?;
+    let ev = audit_event(app, actor, "gdpr.find", &id, String::new())?;
+    let data = app
+        .store
+        .read(|r| subject::find(r, &id, classification::today(now)))?;
+    let (t, a, f, c, k) = data.counts();
     crate::audit::access::record(
         app,
-        audit_event(
-            app,
-            actor,
-            "gdpr.export",
-            &id,
-            format!(
-                "{} tickets, {} articles, {} attachments",
-                report.tickets, report.articles, report.attachments
+        crate::audit::Event {
+            detail: format!(
+                "{t} tickets, {a} articles, {f} attachments, {c} contact records, {k} consents"
             ),
-        )?,
+            ..ev
+        },
     )?;
-    Ok(report)
+    Ok(data)
 }
 
 /// What erasing the subject would do (the preview shown before confirming). It shows which
 /// tickets concern the person, so it is a look at personal data: recorded as
-/// `gdpr.erase.preview`.
+/// `gdpr.erase.preview`. A legal hold that blocks the erasure (Art. 17(3)(e)) is listed in
+/// [`subject::ErasurePlan::holds`]; [`erase_subject`] then refuses.
 pub fn erasure_preview(
     app: &App,
     actor: &Actor,
@@ -145,6 +200,9 @@ pub fn erasure_preview(
 }
 
 /// Erases the subject (Art. 17) and records `gdpr.erase` in the same transaction.
+/// Errors: `Conflict` naming the holds when the contact, or a ticket the erasure would
+/// delete or redact, is under legal hold (Art. 17(3)(e): data needed for legal claims);
+/// nothing is erased then. `Invalid` (identity), `NotFound` (no `privacy` area).
 pub fn erase_subject(
     app: &App,
     actor: &Actor,

@@ -441,6 +441,9 @@ pub struct ErasurePlan {
     pub articles_redacted: usize,
     pub contacts: usize,
     pub consents: usize,
+    /// Legal holds that block the erasure (Art. 17(3)(e)), one line each: `contact ADDRESS:
+    /// REASON` or `ticket NUMBER: REASON`. Empty when the erasure may proceed.
+    pub holds: Vec<String>,
 }
 
 /// Splits what [`find`] returned into deletions and redactions.
@@ -450,7 +453,17 @@ pub fn plan_erasure(data: &SubjectData) -> ErasurePlan {
         consents: data.consents.len(),
         ..ErasurePlan::default()
     };
+    for c in &data.contacts {
+        if let Some(h) = &c.legal_hold {
+            plan.holds
+                .push(format!("contact {}: {}", c.address, h.reason));
+        }
+    }
     for t in &data.tickets {
+        if let Some(h) = &t.ticket.legal_hold {
+            plan.holds
+                .push(format!("ticket {}: {}", t.ticket.number, h.reason));
+        }
         if t.reasons.contains(&Reason::Customer) {
             plan.delete_tickets.push(t.ticket.number);
         } else {
@@ -553,7 +566,9 @@ pub struct ErasureReport {
 /// Erases the data subject (Art. 17) inside the caller's transaction, so the audit event
 /// commits with it: deletes their tickets, redacts them from other tickets, deletes their
 /// contact record and consent history. Returns what was done; the caller shows
-/// [`plan_erasure`] first and asks for confirmation.
+/// [`plan_erasure`] first and asks for confirmation. Errors: `Conflict` naming every legal
+/// hold ([`ErasurePlan::holds`]) on the contact or on a ticket it would delete or redact
+/// (Art. 17(3)(e)), before anything is changed.
 pub fn erase(
     tx: &mut crate::store::WriteTx,
     id: &Identity,
@@ -563,6 +578,12 @@ pub fn erase(
     tx.mark_erasure();
     let data = find(tx, id, today)?;
     let plan = plan_erasure(&data);
+    if !plan.holds.is_empty() {
+        return Err(Error::conflict(format!(
+            "not erased: under legal hold (GDPR Art. 17(3)(e)): {}",
+            plan.holds.join("; ")
+        )));
+    }
     let mut refs = References::build(tx)?;
     let mut report = ErasureReport::default();
     for n in &plan.delete_tickets {
@@ -806,6 +827,100 @@ mod tests {
                 .is_empty()
         );
         let _ = c;
+    }
+
+    #[test]
+    fn legal_hold_blocks_erasure_and_the_preview_names_it() {
+        use crate::gdpr::classification::LegalHold;
+        use crate::gdpr::test_support::{app, env, mail, mail_with};
+        use crate::helpdesk::ingest::ingest;
+        use crate::store::codec::be;
+        let (_d, app) = app();
+        let own = ingest(
+            &app,
+            &mail("Anna A", "anna@example.se", "own", "hej", "A-FILE"),
+            &env(),
+        )
+        .expect("ingest");
+        let other = ingest(
+            &app,
+            &mail_with(
+                "Cc: anna@example.se\r\n",
+                "Bo B",
+                "bo@example.se",
+                "bo-ticket",
+                "x",
+                "B-FILE",
+            ),
+            &env(),
+        )
+        .expect("ingest");
+        let id = Identity::email("anna@example.se").expect("id");
+        let hold = |reason: &str| LegalHold::new(reason, "admin@example.org", 1).expect("hold");
+        let erase_err = |app: &crate::app::App| {
+            app.store
+                .write(2, |tx| erase(tx, &id, today()))
+                .expect_err("held")
+        };
+        // A hold on a ticket that would only be redacted blocks it too.
+        app.store
+            .write(1, |tx| {
+                let mut t: Ticket = tx.get_rec(Table::Tickets, &be(other.ticket))?.expect("t");
+                t.legal_hold = Some(hold("dispute 2026-114"));
+                tx.put_rec(Table::Tickets, &be(other.ticket), &t)
+            })
+            .expect("hold ticket");
+        let e = erase_err(&app);
+        assert_eq!(e.kind, crate::error::ErrorKind::Conflict);
+        assert!(
+            e.message
+                .contains(&format!("ticket {}: dispute 2026-114", other.ticket))
+                && e.message.contains("17(3)(e)"),
+            "{}",
+            e.message
+        );
+        // The contact's own hold, with the ticket hold lifted.
+        app.store
+            .write(1, |tx| {
+                let mut t: Ticket = tx.get_rec(Table::Tickets, &be(other.ticket))?.expect("t");
+                t.legal_hold = None;
+                tx.put_rec(Table::Tickets, &be(other.ticket), &t)?;
+                let mut c: Contact = tx
+                    .get_rec(Table::Contacts, b"anna@example.se")?
+                    .expect("contact");
+                c.legal_hold = Some(hold("claim by the customer"));
+                tx.put_rec(Table::Contacts, b"anna@example.se", &c)
+            })
+            .expect("hold contact");
+        let data = app.store.read(|r| find(r, &id, today())).expect("find");
+        assert_eq!(
+            plan_erasure(&data).holds,
+            ["contact anna@example.se: claim by the customer"]
+        );
+        assert!(erase_err(&app).message.contains("claim by the customer"));
+        // Nothing was erased.
+        assert!(
+            app.store
+                .read(|r| r.get_rec::<Ticket>(Table::Tickets, &be(own.ticket)))
+                .expect("read")
+                .is_some()
+        );
+        // Lifted: the erasure proceeds.
+        app.store
+            .write(1, |tx| {
+                let mut c: Contact = tx
+                    .get_rec(Table::Contacts, b"anna@example.se")?
+                    .expect("contact");
+                c.legal_hold = None;
+                tx.put_rec(Table::Contacts, b"anna@example.se", &c)
+            })
+            .expect("lift");
+        let done = app
+            .store
+            .write(2, |tx| erase(tx, &id, today()))
+            .expect("erase");
+        assert_eq!(done.plan.delete_tickets, [own.ticket]);
+        assert!(done.plan.holds.is_empty());
     }
 
     #[test]

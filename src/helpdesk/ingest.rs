@@ -761,7 +761,8 @@ pub fn upsert_contact(tx: &mut WriteTx, addr: &MailAddress, now: i64) -> Result<
     }
     let contact = match tx.get_rec::<Contact>(Table::Contacts, key.as_bytes())? {
         Some(mut c) => {
-            if addr.name.is_some() {
+            // contacts: a name corrected under Art. 16 is not overwritten by mail headers
+            if addr.name.is_some() && c.rectified_ms.is_none() {
                 c.name = addr.name.clone();
             }
             c.last_seen_ms = now;
@@ -775,6 +776,7 @@ pub fn upsert_contact(tx: &mut WriteTx, addr: &MailAddress, now: i64) -> Result<
             phone: None,
             organisation: None,
             legal_hold: None,
+            rectified_ms: None,
         },
     };
     tx.put_rec(Table::Contacts, key.as_bytes(), &contact)

@@ -256,6 +256,11 @@ pub struct Contact {
     /// their data (Art. 17(3)(e)).
     #[serde(default)]
     pub legal_hold: Option<crate::gdpr::classification::LegalHold>,
+    // contacts: appended for rectification (issue 6)
+    /// Unix ms when the contact's data was last rectified (Art. 16). While set, the display
+    /// name of incoming mail no longer replaces the corrected name.
+    #[serde(default)]
+    pub rectified_ms: Option<i64>,
 }
 
 /// Mail facts of an incoming article (`Table::ArticleMail`, key `ticket ++ article`).

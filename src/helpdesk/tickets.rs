@@ -281,7 +281,13 @@ pub fn load_full(app: &App, actor: &Actor, number: u64) -> Result<(Ticket, Vec<A
         |tx, ok| {
             let t = ok.ticket.clone().ok_or_else(|| no_ticket(number))?;
             let arts = articles(tx, number)?;
-            let detail = format!("{} articles, customer {}", arts.len(), t.customer.address);
+            // The data subject by keyed hash, not address: the trail outlives an erasure
+            // and must not keep what was erased (see `gdpr::contacts::contact_ref`).
+            let detail = format!(
+                "{} articles, customer {}",
+                arts.len(),
+                crate::gdpr::contacts::contact_ref(tx, &t.customer.address)?
+            );
             Ok(((t, arts), detail))
         },
     )

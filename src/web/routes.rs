@@ -23,6 +23,8 @@ mod access;
 use access as admin;
 // gdpr: ticket classification and the audited reveal of national IDs.
 mod classification;
+// contacts and privacy: contact page, consent register, data-subject requests
+mod privacy;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -99,6 +101,21 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "backup"] if get => backup_page(app, req).await,
         ["admin", "backup"] if post => backup_save(app, req, uri).await,
         ["admin", "backup"] => method_not_allowed("GET, HEAD, POST"),
+        // contacts and privacy
+        ["contacts", a] if get => privacy::contact_get(app, req, a).await,
+        ["contacts", a, "rectify"] if post => privacy::contact_rectify(app, req, uri, a).await,
+        ["contacts", a, "consents"] if post => privacy::consent_record(app, req, uri, a).await,
+        ["contacts", a, "consents", id, "withdraw"] if post => {
+            privacy::consent_withdraw(app, req, uri, a, id).await
+        }
+        ["contacts", a, "consents.json"] if get => {
+            privacy::consent_export(app, req, a, "json").await
+        }
+        ["contacts", a, "consents.csv"] if get => privacy::consent_export(app, req, a, "csv").await,
+        ["admin", "privacy"] if get => privacy::privacy_get(app, req).await,
+        ["admin", "privacy"] if post => privacy::privacy_find(app, req, uri).await,
+        ["admin", "privacy", "export"] if post => privacy::privacy_export(app, req, uri).await,
+        ["admin", "privacy", "erase"] if post => privacy::privacy_erase(app, req, uri).await,
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
         }

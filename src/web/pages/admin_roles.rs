@@ -39,6 +39,13 @@ pub fn admin_nav(req: &Req) -> Markup {
     if req.has_area(Area::Audit) {
         pages.push(("/audit", t(l, Key::AuditLog)));
     }
+    // privacy: data-subject requests
+    if req.has_area(Area::Privacy) {
+        pages.push((
+            "/admin/privacy",
+            super::privacy_text::tr(l, super::privacy_text::PRIVACY_TITLE),
+        ));
+    }
     html! {
         nav.tabs {
             @for (href, label) in pages {
@@ -57,6 +64,8 @@ pub fn first_admin_page(req: &Req) -> Option<&'static str> {
         (req.has_area(Area::Backups), "/admin/backup"),
         (req.has_area(Area::Policies), "/admin/security"),
         (req.has_area(Area::Audit), "/audit"),
+        // privacy
+        (req.has_area(Area::Privacy), "/admin/privacy"),
     ]
     .into_iter()
     .find_map(|(ok, p)| ok.then_some(p))

@@ -22,6 +22,10 @@ pub mod account;
 pub mod ldap;
 pub mod login_text;
 pub mod security;
+// contacts and privacy
+pub mod contact;
+pub mod privacy;
+pub mod privacy_text;
 
 use hyper::StatusCode;
 use maud::{Markup, html};

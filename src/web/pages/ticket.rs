@@ -269,6 +269,8 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                                 span.name { (name) } br;
                             }
                             a.addr href={ "mailto:" (tk.customer.address) } { (tk.customer.address) }
+                            // contacts: the customer's contact page, and consent with this ticket's first message as evidence
+                            br; a.contact-link href=(super::contact::contact_url(&tk.customer.address)) { (super::privacy_text::tr(l, super::privacy_text::CONTACT_PAGE)) } " · " a.consent-link href={ (super::contact::contact_url(&tk.customer.address)) "?article=" (n) "-" (p.articles.first().map(|a| a.id).unwrap_or(0)) "#record-consent" } { (super::privacy_text::tr(l, super::privacy_text::RECORD_CONSENT)) }
                         }
                         @if !tk.mailbox.is_empty() {
                             dt { (t(l, Key::Mailbox)) }
