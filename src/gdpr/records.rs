@@ -212,13 +212,37 @@ pub fn load_settings(r: &impl Reader) -> Result<RecordSettings> {
 }
 
 /// Validates and stores the admin's record form (the caller checks the privacy area and
-/// audits). Errors: `Invalid` naming the field.
-pub fn save_settings(app: &App, form: &RecordForm) -> Result<RecordSettings> {
+/// audits); returns the names of the fields that changed, for the audit record.
+/// Errors: `Invalid` naming the field.
+pub fn save_settings(app: &App, form: &RecordForm) -> Result<Vec<&'static str>> {
     let now = app.now_ms();
     let s = form.validated(now)?;
-    app.store
-        .write(now, |tx| tx.put_rec(Table::Settings, RECORD_KEY, &s))?;
-    Ok(s)
+    app.store.write(now, |tx| {
+        let old = load_settings(tx)?;
+        let changed: Vec<&'static str> = [
+            ("acting as", old.acting_as != s.acting_as),
+            ("controller name", old.controller_name != s.controller_name),
+            (
+                "controller contact",
+                old.controller_contact != s.controller_contact,
+            ),
+            ("processor name", old.processor_name != s.processor_name),
+            (
+                "processor contact",
+                old.processor_contact != s.processor_contact,
+            ),
+            ("dpo name", old.dpo_name != s.dpo_name),
+            ("dpo contact", old.dpo_contact != s.dpo_contact),
+            ("further purposes", old.extra_purposes != s.extra_purposes),
+            ("transfers", old.transfers != s.transfers),
+            ("notes", old.notes != s.notes),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+        tx.put_rec(Table::Settings, RECORD_KEY, &s)?;
+        Ok(changed)
+    })
 }
 
 /// Sets the purpose of processing of queue `queue_id` (Art. 5(1)(b), 30(1)(b)): the text
@@ -1164,6 +1188,8 @@ fn md(s: &str) -> String {
                 out.push(c);
             }
             '\n' | '\r' => out.push(' '),
+            // No terminal escapes from stored text when the CLI prints it.
+            c if c.is_control() => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

@@ -21,6 +21,8 @@ use crate::helpdesk::tickets::{self, StatusFilter};
 // access: handlers of the admin, audit, queue-move and raw-download routes.
 mod access;
 use access as admin;
+// records: record of processing (Art. 30) and sub-processors (Art. 28)
+mod records;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -97,6 +99,27 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "backup"] if get => backup_page(app, req).await,
         ["admin", "backup"] if post => backup_save(app, req, uri).await,
         ["admin", "backup"] => method_not_allowed("GET, HEAD, POST"),
+        // records
+        ["admin", "records"] if get => records::records_get(app, req).await,
+        ["admin", "records"] if post => records::records_post(app, req, uri).await,
+        ["admin", "records", "purpose"] if post => records::records_purpose(app, req, uri).await,
+        ["admin", "records.json"] if get => {
+            records::export(app, req, records::Export::RecordJson).await
+        }
+        ["admin", "records.md"] if get => {
+            records::export(app, req, records::Export::RecordMarkdown).await
+        }
+        ["admin", "subprocessors"] if get => records::subprocessors_get(app, req).await,
+        ["admin", "subprocessors"] if post => records::subprocessors_post(app, req, uri).await,
+        ["admin", "subprocessors", id, "delete"] if post => {
+            records::subprocessors_delete(app, req, uri, id).await
+        }
+        ["admin", "subprocessors.json"] if get => {
+            records::export(app, req, records::Export::SubprocessorsJson).await
+        }
+        ["admin", "subprocessors.csv"] if get => {
+            records::export(app, req, records::Export::SubprocessorsCsv).await
+        }
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
         }
@@ -111,6 +134,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         }
         ["admin", "queues"] if req.may_manage_queues() => method_not_allowed("GET, HEAD, POST"),
         ["audit"] if req.has_area(Area::Audit) => method_not_allowed("GET, HEAD"),
+        // records
+        ["admin", "records" | "subprocessors"] if req.has_area(Area::Privacy) => {
+            method_not_allowed("GET, HEAD, POST")
+        }
         _ => pages::not_found(req),
     }
 }

@@ -38,6 +38,17 @@ pub fn admin_nav(req: &Req) -> Markup {
     if req.has_area(Area::Audit) {
         pages.push(("/audit", t(l, Key::AuditLog)));
     }
+    // records
+    if req.has_area(Area::Privacy) {
+        pages.push((
+            "/admin/records",
+            super::records::tr_title(l, super::records::RECORDS_TITLE),
+        ));
+        pages.push((
+            "/admin/subprocessors",
+            super::records::tr_title(l, super::records::SUBPROCESSORS_TITLE),
+        ));
+    }
     html! {
         nav.tabs {
             @for (href, label) in pages {
@@ -56,6 +67,7 @@ pub fn first_admin_page(req: &Req) -> Option<&'static str> {
         (req.has_area(Area::Backups), "/admin/backup"),
         (req.has_area(Area::Policies), "/admin/security"),
         (req.has_area(Area::Audit), "/audit"),
+        (req.has_area(Area::Privacy), "/admin/records"), // records
     ]
     .into_iter()
     .find_map(|(ok, p)| ok.then_some(p))

@@ -22,6 +22,8 @@ pub mod account;
 pub mod ldap;
 pub mod login_text;
 pub mod security;
+// records: record of processing (Art. 30) and sub-processors (Art. 28)
+pub mod records;
 
 use hyper::StatusCode;
 use maud::{Markup, html};
