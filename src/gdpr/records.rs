@@ -766,7 +766,7 @@ fn build_from(
     let data_subjects = vec![
         "Customers and other people who write to the support mailboxes, or are copied or named in their mail (contacts)".to_string(),
         format!(
-            "Agents and other staff who use the help desk ({} user accounts)",
+            "Agents and other staff who use the help desk ({} user account(s))",
             r.count(Table::Users)?
         ),
     ];
@@ -881,7 +881,7 @@ fn backup_retention(b: &crate::backup::BackupSettings) -> String {
     }
     let span = if b.full_every_days > 0 {
         format!(
-            "a new chain every {} days, so deleted data leaves the backups after about {} days",
+            "a new chain every {} days, so deleted data leaves the backups within about {} days",
             b.full_every_days,
             u64::from(b.full_every_days) * u64::from(b.keep_chains.max(1))
         )
@@ -965,7 +965,7 @@ fn measures(
     out.push(m(
         "Encryption in transit (mail in)",
         {
-            let mut t = "The SMTP listener offers STARTTLS (policy chosen when the server starts: `trygg serve --smtp-tls off|optional|forced`, default optional)".to_string();
+            let mut t = "The SMTP listener offers STARTTLS (policy set when the server starts with trygg serve --smtp-tls: off, optional or forced; default optional)".to_string();
             for a in imap_accounts(r)? {
                 t.push_str(&format!(
                     "; IMAP fetch from {} over {} TLS with a verified certificate",
@@ -1149,7 +1149,7 @@ fn backup_measure(b: &crate::backup::BackupSettings) -> String {
         "age-encrypted with a passphrase (scrypt)".to_string()
     } else {
         format!(
-            "age-encrypted to {} X25519 recipient key(s) whose private keys are kept off the server",
+            "age-encrypted to {} X25519 recipient key(s) (the server holds no private key)",
             b.recipients.len()
         )
     };
@@ -1172,7 +1172,7 @@ fn backup_measure(b: &crate::backup::BackupSettings) -> String {
             d.tickets,
             d.rpo_ms / 1000
         ),
-        None => "no restore drill recorded yet (`trygg backup drill`)".to_string(),
+        None => "no restore drill recorded yet (trygg backup drill)".to_string(),
     };
     format!("{enc}; {sched}; {drill}")
 }
@@ -1204,6 +1204,15 @@ fn party_md(p: &Party) -> String {
         (true, false) => md(&p.contact),
         (false, false) => format!("{}, {}", md(&p.name), md(&p.contact)),
     }
+}
+
+/// `public 1, internal 4, confidential 0, sensitive 0`: least restricted first.
+pub fn by_class_text(m: &BTreeMap<String, u64>) -> String {
+    Classification::ALL
+        .iter()
+        .map(|c| format!("{} {}", c.as_str(), m.get(c.as_str()).copied().unwrap_or(0)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The record as Markdown, readable and fit to annex to a data processing agreement.
@@ -1277,11 +1286,7 @@ pub fn to_markdown(rec: &Record) -> String {
     let _ = writeln!(
         o,
         "- Tickets by classification: {}",
-        rec.tickets_by_classification
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        by_class_text(&rec.tickets_by_classification)
     );
     let _ = writeln!(o, "\n## 5. Recipients\n");
     for x in &rec.recipients {

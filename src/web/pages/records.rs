@@ -42,6 +42,7 @@ const RECORDS_INTRO: Tr = (
     "Registret över behandlingar (GDPR art. 30), skapat från trygg:s inställningar som de är nu. Fyll i det trygg inte kan veta nedan; exportera det som bilaga till personuppgiftsbiträdesavtalet.",
     "Fortegnelsen over behandlingsaktiviteter (GDPR art. 30), dannet ud fra trygs indstillinger, som de er nu. Udfyld nedenfor det, trygg ikke kan vide; eksportér den som bilag til databehandleraftalen.",
 );
+const GENERATED: Tr = ("Generated", "Skapat", "Dannet");
 const EXPORT_MD: Tr = (
     "Download as Markdown",
     "Ladda ner som Markdown",
@@ -254,7 +255,7 @@ pub fn render_records(req: &Req, v: &RecordsPage) -> Markup {
             a.button.secondary href="/admin/records.json" { (tr(l, EXPORT_JSON)) }
         }
         section.card.record {
-            p.hint { (r.generated) }
+            p.hint { (tr(l, GENERATED)) " " (super::time_rfc3339(&r.generated)) }
             h2 { "1. " (tr(l, PARTIES)) }
             ul {
                 @match &r.processor {
@@ -287,11 +288,7 @@ pub fn render_records(req: &Req, v: &RecordsPage) -> Markup {
             h2 { "4. " (tr(l, CATEGORIES)) }
             ul {
                 @for x in &r.data_categories { li { (x) } }
-                li { (tr(l, BY_CLASS)) ": "
-                    @for (i, (k, n)) in r.tickets_by_classification.iter().enumerate() {
-                        @if i > 0 { ", " } (k) " " (n)
-                    }
-                }
+                li { (tr(l, BY_CLASS)) ": " (crate::gdpr::records::by_class_text(&r.tickets_by_classification)) }
             }
             h2 { "5. " (tr(l, RECIPIENTS)) }
             ul { @for x in &r.recipients { li { (x) } } }
