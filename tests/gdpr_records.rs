@@ -481,3 +481,64 @@ fn record_of_processing_and_subprocessors() {
     ]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+/// The sub-processor CSV read by Python's `csv` module (an implementation nobody here
+/// wrote): quotes, commas, non-ASCII text and defused formula cells survive.
+#[test]
+#[ignore = "interop: needs python3; run by .ci/run"]
+fn subprocessor_csv_parses_with_python() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &["support@helpdesk.example.com"], &[]);
+    let server = Server::start(&data);
+    let c = Client::new(&data, server.http);
+    let admin = c.login(ADMIN, ADMIN_PW).expect("admin login");
+    let csrf = hidden(&c.get("/admin/subprocessors", &admin).text(), "csrf").expect("csrf");
+    for (name, cats) in [
+        ("Ålands \"Moln\", Ab", "tickets; attachments"),
+        ("Formula Ltd", "+SUM(A1:A2)"),
+    ] {
+        redirected(
+            &c.post(
+                "/admin/subprocessors",
+                &admin,
+                &[
+                    ("csrf", &csrf),
+                    ("name", name),
+                    ("service", "Hosting, backups"),
+                    ("location", "Finland"),
+                    ("data_categories", cats),
+                    ("transfer_mechanism", ""),
+                    ("added", "2026-03-01"),
+                ],
+            ),
+            "/admin/subprocessors",
+        );
+    }
+    let csv_text = download(&c.get("/admin/subprocessors.csv", &admin), "text/csv");
+    let f = write_file(dir.path(), "sp.csv", csv_text.as_bytes());
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(
+            "import csv, json, sys\n\
+             rows = list(csv.DictReader(open(sys.argv[1], newline='', encoding='utf-8')))\n\
+             print(json.dumps(rows))",
+        )
+        .arg(&f)
+        .output()
+        .expect("run python");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("python json");
+    let rows = rows.as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[0]["name"], "Ålands \"Moln\", Ab");
+    assert_eq!(rows[0]["service"], "Hosting, backups");
+    assert_eq!(rows[0]["data_categories"], "tickets; attachments");
+    assert_eq!(rows[0]["added"], "2026-03-01");
+    assert_eq!(rows[1]["data_categories"], "'+SUM(A1:A2)");
+    assert_eq!(rows[1]["id"], "2");
+}
