@@ -120,6 +120,32 @@ fn record_of_processing_and_subprocessors() {
         ),
         "/admin/records",
     );
+    // A purpose with a control character is refused and shown again with the message.
+    let bad = c.post(
+        "/admin/records/purpose",
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("queue", "hr"),
+            ("purpose", "Typed\u{1b}[2J here"),
+        ],
+    );
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.text()
+            .contains("purpose: one line without control characters")
+    );
+    assert!(bad.text().contains(HR_PURPOSE), "the stored purpose stays");
+    assert!(
+        bad.text().contains("value=\"Typed"),
+        "what was typed is shown"
+    );
+    let gone = c.post(
+        "/admin/records/purpose",
+        &admin,
+        &[("csrf", &csrf), ("queue", "nope"), ("purpose", "x")],
+    );
+    assert_eq!(gone.status, 404);
     redirected(
         &c.post(
             "/admin/security",

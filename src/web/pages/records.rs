@@ -226,6 +226,8 @@ pub struct RecordsPage<'a> {
     pub csrf: &'a str,
     pub saved: bool,
     pub error: Option<&'a str>,
+    /// `(queue id, text)` of a refused purpose, shown instead of the stored one.
+    pub purpose_sent: Option<(&'a str, &'a str)>,
 }
 
 fn party(l: Lang, p: &crate::gdpr::records::Party) -> Markup {
@@ -350,7 +352,8 @@ pub fn render_records(req: &Req, v: &RecordsPage) -> Markup {
                     input type="hidden" name="queue" value=(q.id);
                     div.field {
                         label for={ "purpose-" (q.id) } { (tr(l, QUEUE)) " " (q.name) }
-                        input id={ "purpose-" (q.id) } type="text" name="purpose" maxlength="500" value=(q.purpose);
+                        input id={ "purpose-" (q.id) } type="text" name="purpose" maxlength="500"
+                            value=(v.purpose_sent.filter(|(id, _)| *id == q.id).map_or(q.purpose.as_str(), |(_, t)| t));
                     }
                     button.secondary type="submit" { (tr(l, SAVE)) }
                 }

@@ -27,6 +27,7 @@ async fn records_render(
     status: StatusCode,
     form: Option<RecordForm>,
     error: Option<&str>,
+    purpose_sent: Option<(&str, &str)>,
 ) -> Resp {
     let loaded = blocking(app, |a| {
         let record = records::build(a)?;
@@ -53,6 +54,7 @@ async fn records_render(
                         csrf,
                         saved: error.is_none() && req.q("saved") == Some("1"),
                         error,
+                        purpose_sent,
                     },
                 ),
             )
@@ -67,7 +69,7 @@ pub(super) async fn records_get(app: &Arc<App>, req: &Req) -> Resp {
         Ok(s) => s,
         Err(r) => return r,
     };
-    records_render(app, req, &session.csrf, StatusCode::OK, None, None).await
+    records_render(app, req, &session.csrf, StatusCode::OK, None, None, None).await
 }
 
 /// `POST /admin/records`: the admin-entered parts of the record.
@@ -113,6 +115,7 @@ pub(super) async fn records_post(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
                 StatusCode::BAD_REQUEST,
                 Some(form),
                 Some(&e.message),
+                None,
             )
             .await
         }
@@ -127,8 +130,8 @@ pub(super) async fn records_purpose(app: &Arc<App>, req: &Req, uri: &Uri) -> Res
         Err(r) => return r,
     };
     let (queue, purpose) = (req.fs("queue"), req.fs("purpose"));
-    let q = queue.clone();
-    match blocking(app, move |a| records::set_queue_purpose(a, &q, &purpose)).await {
+    let (q, p) = (queue.clone(), purpose.clone());
+    match blocking(app, move |a| records::set_queue_purpose(a, &q, &p)).await {
         Ok(()) => {
             audit_admin(
                 app,
@@ -148,6 +151,7 @@ pub(super) async fn records_purpose(app: &Arc<App>, req: &Req, uri: &Uri) -> Res
                 StatusCode::BAD_REQUEST,
                 None,
                 Some(&e.message),
+                Some((&queue, &purpose)),
             )
             .await
         }
