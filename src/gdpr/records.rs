@@ -466,7 +466,7 @@ pub fn suggestions(r: &impl Reader) -> Result<Vec<SubProcessor>> {
             "staff sign-in names, passwords in transit and group memberships",
         );
     }
-    let b = r_backup(r)?;
+    let b = crate::backup::load_settings(r)?;
     if let BackupTargetKind::Network { fstype, source } = backup_target_kind(&b.target) {
         let host = source_host(&source);
         push(
@@ -477,10 +477,6 @@ pub fn suggestions(r: &impl Reader) -> Result<Vec<SubProcessor>> {
         );
     }
     Ok(out)
-}
-
-fn r_backup(r: &impl Reader) -> Result<crate::backup::BackupSettings> {
-    crate::backup::load_settings(r)
 }
 
 /// Whether `host` is this machine (loopback name or address).
@@ -657,8 +653,7 @@ pub fn build(app: &App) -> Result<Record> {
     let now = app.now_ms();
     let store_mode = file_mode(&app.data_dir.join(crate::app::STORE_FILE));
     let dir_mode = file_mode(&app.data_dir);
-    app.store
-        .read(|r| build_from(r, now, &app.data_dir, store_mode, dir_mode))
+    app.store.read(|r| build_from(r, now, store_mode, dir_mode))
 }
 
 fn file_mode(p: &std::path::Path) -> Option<u32> {
@@ -677,7 +672,6 @@ fn rfc3339(ms: i64) -> String {
 fn build_from(
     r: &impl Reader,
     now: i64,
-    data_dir: &std::path::Path,
     store_mode: Option<u32>,
     dir_mode: Option<u32>,
 ) -> Result<Record> {
@@ -804,7 +798,7 @@ fn build_from(
     let backup = crate::backup::load_settings(r)?;
     let mut retention = retention_lines(r)?;
     retention.push(backup_retention(&backup));
-    let measures = measures(r, &s, &backup, data_dir, store_mode, dir_mode)?;
+    let measures = measures(r, &s, &backup, store_mode, dir_mode)?;
 
     Ok(Record {
         generated: rfc3339(now),
@@ -949,7 +943,6 @@ fn measures(
     r: &impl Reader,
     s: &settings::Settings,
     backup: &crate::backup::BackupSettings,
-    _data_dir: &std::path::Path,
     store_mode: Option<u32>,
     dir_mode: Option<u32>,
 ) -> Result<Vec<Measure>> {
