@@ -646,9 +646,9 @@ pub struct Record {
     pub notes: String,
 }
 
-/// Builds the record from the store as it is now. `data_dir` is where the store file lives
-/// (its permissions are reported). Reads settings only; a look at no personal data beyond
-/// counts of tickets by classification.
+/// Builds the record from the store as it is now, with the file modes of the data
+/// directory and store file found on disk. Reads settings only: no personal data beyond
+/// counts of tickets by classification. Errors: `Unavailable` before setup.
 pub fn build(app: &App) -> Result<Record> {
     let now = app.now_ms();
     let store_mode = file_mode(&app.data_dir.join(crate::app::STORE_FILE));
