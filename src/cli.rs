@@ -115,6 +115,19 @@ pub enum GdprCommand {
         #[arg(long)]
         json: bool,
     },
+    // records
+    /// Print the record of processing activities (Art. 30) generated from the settings:
+    /// Markdown by default (a DPA annex), or JSON. Audited as `records.export`.
+    Records {
+        #[command(flatten)]
+        data: DataArg,
+        /// JSON output.
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Markdown output (the default).
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 /// `trygg security …`

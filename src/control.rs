@@ -89,6 +89,12 @@ pub enum Request {
         since_ms: i64,
         format: crate::audit::Format,
     },
+    // records
+    /// `trygg gdpr records`: the record of processing (Art. 30), as JSON or as Markdown
+    /// text (`markdown`).
+    GdprRecords {
+        markdown: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -198,6 +204,19 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
         Request::AuditExport { since_ms, format } => Ok(Value::String(crate::audit::export_as(
             app, actor, *since_ms, *format,
         )?)),
+        // records
+        Request::GdprRecords { markdown } => {
+            let rec = crate::gdpr::records::build(app)?;
+            let (object, v) = if *markdown {
+                (
+                    "processing-record.md",
+                    Value::String(crate::gdpr::records::to_markdown(&rec)),
+                )
+            } else {
+                ("processing-record.json", serde_json::to_value(&rec)?)
+            };
+            audited(app, actor, "records.export", object, Ok(v))
+        }
     }
 }
 

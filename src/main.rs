@@ -463,6 +463,19 @@ fn run_gdpr(cmd: cli::GdprCommand) -> Result<()> {
             }
             Ok(())
         }
+        // records
+        cli::GdprCommand::Records {
+            data,
+            json,
+            markdown: _,
+        } => {
+            let v = query(&data.data, Request::GdprRecords { markdown: !json })?;
+            match v.as_str() {
+                Some(text) => print!("{text}"),
+                None => println!("{}", serde_json::to_string_pretty(&v)?),
+            }
+            Ok(())
+        }
     }
 }
 

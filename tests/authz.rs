@@ -186,6 +186,17 @@ const TABLE: &[Row] = &[
     ("POST", "/admin/privacy", &[("email", "karin@kund.example.se")], [P(&["HRMARK-7781"], GEN_ONLY), NF, NF, NF, L]),
     ("POST", "/admin/privacy/export", &[("email", "karin@kund.example.se")], [B("data.json"), NF, NF, NF, L]),
     ("POST", "/admin/privacy/erase", &[("email", "karin@kund.example.se")], [P(&["name=\"repeat\""], NONE), NF, NF, NF, L]),
+    // records (before the sign-out row, which must stay last: it ends every session)
+    ("GET", "/admin/records", &[], [P(&["Record of processing", "name=\"controller_name\""], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/records.json", &[], [B("\"measures\""), NF, NF, NF, L]),
+    ("GET", "/admin/records.md", &[], [B("# Record of processing activities"), NF, NF, NF, L]),
+    ("GET", "/admin/subprocessors", &[], [P(&["name=\"transfer_mechanism\""], NONE), NF, NF, NF, L]),
+    ("GET", "/admin/subprocessors.json", &[], [B("["), NF, NF, NF, L]),
+    ("GET", "/admin/subprocessors.csv", &[], [B("id,name,service"), NF, NF, NF, L]),
+    ("POST", "/admin/records", &[("acting_as", "controller"), ("controller_name", "Controller of {who}")], [R("/admin/records?saved=1"), NF, NF, NF, L]),
+    ("POST", "/admin/records/purpose", &[("queue", "hr"), ("purpose", "HR questions ({who})")], [R("/admin/records?saved=1"), NF, NF, NF, L]),
+    ("POST", "/admin/subprocessors", &[("name", "Host of {who}"), ("service", "Hosting"), ("location", "Sweden")], [R("/admin/subprocessors?saved=1"), NF, NF, NF, L]),
+    ("POST", "/admin/subprocessors/1/delete", &[], [R("/admin/subprocessors?saved=1"), NF, NF, NF, L]),
     ("POST", "/logout", &[], [R("/login"), R("/login"), R("/login"), R("/login"), R("/login")]),
 ];
 

@@ -45,7 +45,7 @@ pub fn run(dir: &std::path::Path, views: usize) -> Result<BenchReport> {
         SetupInput {
             org_name: "Bench AB".into(),
             admin_email: "admin@bench.example".into(),
-            admin_password: "bench-password-123".into(),
+            admin_password: "Solros-Kaffe-Vinter-42".into(),
             mailboxes: vec!["support@bench.example".into()],
             relay: None,
         },

@@ -8,6 +8,8 @@ pub mod contacts;
 pub mod erase;
 pub mod national_id;
 pub mod subject;
+// records: record of processing (Art. 30) and sub-processors (Art. 28)
+pub mod records;
 
 use serde::{Deserialize, Serialize};
 

@@ -25,6 +25,8 @@ use access as admin;
 mod classification;
 // contacts and privacy: contact page, consent register, data-subject requests
 mod privacy;
+// records: record of processing (Art. 30) and sub-processors (Art. 28)
+mod records;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -116,6 +118,27 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "privacy"] if post => privacy::privacy_find(app, req, uri).await,
         ["admin", "privacy", "export"] if post => privacy::privacy_export(app, req, uri).await,
         ["admin", "privacy", "erase"] if post => privacy::privacy_erase(app, req, uri).await,
+        // records
+        ["admin", "records"] if get => records::records_get(app, req).await,
+        ["admin", "records"] if post => records::records_post(app, req, uri).await,
+        ["admin", "records", "purpose"] if post => records::records_purpose(app, req, uri).await,
+        ["admin", "records.json"] if get => {
+            records::export(app, req, records::Export::RecordJson).await
+        }
+        ["admin", "records.md"] if get => {
+            records::export(app, req, records::Export::RecordMarkdown).await
+        }
+        ["admin", "subprocessors"] if get => records::subprocessors_get(app, req).await,
+        ["admin", "subprocessors"] if post => records::subprocessors_post(app, req, uri).await,
+        ["admin", "subprocessors", id, "delete"] if post => {
+            records::subprocessors_delete(app, req, uri, id).await
+        }
+        ["admin", "subprocessors.json"] if get => {
+            records::export(app, req, records::Export::SubprocessorsJson).await
+        }
+        ["admin", "subprocessors.csv"] if get => {
+            records::export(app, req, records::Export::SubprocessorsCsv).await
+        }
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
         }
@@ -134,6 +157,10 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["tickets", n, "classification"] if post => classification::set(app, req, uri, n).await,
         ["tickets", n, "reveal"] if post => classification::reveal(app, req, uri, n).await,
         ["tickets", _, "classification"] | ["tickets", _, "reveal"] => method_not_allowed("POST"),
+        // records
+        ["admin", "records" | "subprocessors"] if req.has_area(Area::Privacy) => {
+            method_not_allowed("GET, HEAD, POST")
+        }
         _ => pages::not_found(req),
     }
 }

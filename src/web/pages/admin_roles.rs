@@ -46,6 +46,17 @@ pub fn admin_nav(req: &Req) -> Markup {
             super::privacy_text::tr(l, super::privacy_text::PRIVACY_TITLE),
         ));
     }
+    // records
+    if req.has_area(Area::Privacy) {
+        pages.push((
+            "/admin/records",
+            super::records::tr_title(l, super::records::RECORDS_TITLE),
+        ));
+        pages.push((
+            "/admin/subprocessors",
+            super::records::tr_title(l, super::records::SUBPROCESSORS_TITLE),
+        ));
+    }
     html! {
         nav.tabs {
             @for (href, label) in pages {

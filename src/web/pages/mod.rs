@@ -26,6 +26,8 @@ pub mod security;
 pub mod contact;
 pub mod privacy;
 pub mod privacy_text;
+// records: record of processing (Art. 30) and sub-processors (Art. 28)
+pub mod records;
 
 use hyper::StatusCode;
 use maud::{Markup, html};
