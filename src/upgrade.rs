@@ -193,6 +193,27 @@ pub fn encode_v1<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     encode_fixed(v)
 }
 
+/// Upgrades a schema-2 store to schema 3: roles gained a clearance (the most restricted
+/// ticket classification they may open). Stored roles read as cleared for everything,
+/// which keeps custom roles as they were; the built-in `agent` and `auditor` get the
+/// clearance new installations give them (confidential and public), so *sensitive*
+/// tickets (Art. 9) need a role made for them, as in a fresh installation.
+pub fn from_schema_2(tx: &mut WriteTx) -> Result<()> {
+    use crate::auth::roles::{self, RoleDef};
+    for def in roles::builtin_roles(crate::helpdesk::queues::DEFAULT_QUEUE) {
+        if def.name == roles::ADMIN {
+            continue;
+        }
+        if let Some(mut stored) = tx.get_rec::<RoleDef>(Table::Roles, def.name.as_bytes())?
+            && stored.builtin
+        {
+            stored.clearance = def.clearance;
+            tx.put_rec(Table::Roles, def.name.as_bytes(), &stored)?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,5 +343,60 @@ mod tests {
         drop(s);
         let s = Store::open(&p).expect("third open");
         assert_eq!(s.head_seq().expect("head"), head);
+    }
+
+    /// A schema-2 store: its roles have no clearance field. The built-in agent and
+    /// auditor get theirs; the admin and custom roles stay cleared for everything.
+    #[test]
+    fn schema_2_roles_get_clearances() {
+        use crate::auth::roles::{self, RoleDef};
+        use crate::gdpr::classification::Classification;
+        use std::collections::{BTreeMap, BTreeSet};
+        #[derive(Serialize)]
+        struct RoleV2 {
+            name: String,
+            description: String,
+            all_queues: BTreeSet<crate::auth::roles::QueuePerm>,
+            queues: BTreeMap<String, BTreeSet<crate::auth::roles::QueuePerm>>,
+            areas: BTreeSet<crate::auth::roles::Area>,
+            builtin: bool,
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = dir.path().join("s.redb");
+        {
+            let s = Store::open(&p).expect("open");
+            s.write(0, |tx| {
+                tx.put_rec(Table::Meta, b"schema_version", &2u64)?;
+                for (name, builtin) in [
+                    ("admin", true),
+                    ("agent", true),
+                    ("auditor", true),
+                    ("hr", false),
+                ] {
+                    let r = RoleV2 {
+                        name: name.into(),
+                        description: String::new(),
+                        all_queues: BTreeSet::new(),
+                        queues: BTreeMap::new(),
+                        areas: BTreeSet::new(),
+                        builtin,
+                    };
+                    tx.put_rec(Table::Roles, name.as_bytes(), &r)?;
+                }
+                Ok(())
+            })
+            .expect("seed");
+        }
+        let s = Store::open(&p).expect("reopen");
+        let get = |n: &str| -> RoleDef { s.read(|r| roles::get(r, n)).expect("read").expect(n) };
+        assert_eq!(get("agent").clearance, Classification::Confidential);
+        assert_eq!(get("auditor").clearance, Classification::Public);
+        assert_eq!(get("admin").clearance, Classification::Sensitive);
+        assert_eq!(get("hr").clearance, Classification::Sensitive);
+        let v: u64 = s
+            .read(|r| r.get_rec(Table::Meta, b"schema_version"))
+            .expect("read")
+            .expect("version");
+        assert_eq!(v, crate::store::SCHEMA_VERSION);
     }
 }

@@ -33,7 +33,7 @@ use schema::{CHANGELOG, ERASED, LOG_STATE};
 
 /// Schema version this build writes. [`Store::open`] migrates older stores up to it and
 /// refuses newer ones.
-pub const SCHEMA_VERSION: u64 = 2;
+pub const SCHEMA_VERSION: u64 = 3;
 const META_SCHEMA: &[u8] = b"schema_version";
 
 impl From<redb::Error> for Error {
@@ -557,6 +557,11 @@ mod migrations {
         // now on), users hold role names, tickets belong to a queue. See `crate::upgrade`.
         if from == 1 {
             crate::upgrade::from_schema_1(tx)?;
+        }
+        // Schema 3: roles carry a clearance (GDPR classification); the built-in agent and
+        // auditor get the built-in defaults.
+        if from == 2 {
+            crate::upgrade::from_schema_2(tx)?;
         }
         Ok(())
     }
