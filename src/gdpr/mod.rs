@@ -4,7 +4,10 @@
 pub mod classification;
 pub mod consent;
 pub mod erase;
+// retention: storage limitation and legal holds (Art. 5(1)(e), 17(3)(e))
+pub mod hold;
 pub mod national_id;
+pub mod retention;
 pub mod subject;
 
 use serde::{Deserialize, Serialize};
