@@ -21,6 +21,8 @@ use crate::helpdesk::tickets::{self, StatusFilter};
 // access: handlers of the admin, audit, queue-move and raw-download routes.
 mod access;
 use access as admin;
+// retention: the retention page and legal-hold forms
+mod retention;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -97,6 +99,16 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "backup"] if get => backup_page(app, req).await,
         ["admin", "backup"] if post => backup_save(app, req, uri).await,
         ["admin", "backup"] => method_not_allowed("GET, HEAD, POST"),
+        // retention
+        ["admin", "retention"] if get => retention::page_get(app, req).await,
+        ["admin", "retention", action] if post => retention::page_post(app, req, uri, action).await,
+        ["tickets", n, "hold"] if post => retention::ticket_hold(app, req, uri, n, false).await,
+        ["tickets", n, "hold", "lift"] if post => {
+            retention::ticket_hold(app, req, uri, n, true).await
+        }
+        ["contacts", "hold"] if post => retention::contact_hold(app, req, uri, false).await,
+        ["contacts", "hold", "lift"] if post => retention::contact_hold(app, req, uri, true).await,
+        ["admin", "retention"] if req.has_area(Area::Policies) => method_not_allowed("GET, HEAD"),
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
         }

@@ -22,6 +22,8 @@ pub mod account;
 pub mod ldap;
 pub mod login_text;
 pub mod security;
+// retention
+pub mod retention;
 
 use hyper::StatusCode;
 use maud::{Markup, html};

@@ -129,6 +129,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
             }
             (status_badge(l, tk.status.as_str()))
         }
+        (super::retention::ticket_hold(req, tk, p.csrf)) // legal hold
         div.ticket-layout {
             div.ticket-main {
                 section.thread aria-label=(t(l, Key::Thread)) {
