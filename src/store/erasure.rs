@@ -50,6 +50,9 @@ pub struct PurgeReport {
     /// Size of the store file before and after, bytes.
     pub file_bytes_before: u64,
     pub file_bytes_after: u64,
+    // retention: the erasing records' own deletes (their keys can be personal data)
+    /// Delete ops dropped from the erasing records themselves (see [`Store::purge_erased`]).
+    pub delete_ops_dropped: u64,
 }
 
 impl Store {
@@ -115,6 +118,43 @@ impl Store {
                 if rec.ops.len() != before {
                     report.ops_dropped += (before - rec.ops.len()) as u64;
                     rewrites.push((seq.value(), rec));
+                }
+            }
+            // retention: a deleted row's key is personal data too (a contact's address, a
+            // Message-ID), and the erasing record's delete op still names it. Once every
+            // earlier op on the key is gone, replaying from an empty store never creates the
+            // row, so the delete is needed only by a consumer whose base (a backup taken
+            // before) may hold it: drop it when every consumer has the erasing record
+            // already (seq <= lowest watermark) or there is no consumer (no watermark).
+            // Otherwise it goes when log truncation passes it.
+            let shipped = {
+                let st = txn.open_table(LOG_STATE)?;
+                let mut min: Option<u64> = None;
+                for item in st.iter()? {
+                    let (k, v) = item?;
+                    if k.value().starts_with("wm:") {
+                        min = Some(min.map_or(v.value(), |m| m.min(v.value())));
+                    }
+                }
+                min.unwrap_or(u64::MAX)
+            };
+            let erasing: std::collections::BTreeSet<u64> = pending
+                .values()
+                .copied()
+                .filter(|&seq| seq <= shipped)
+                .collect();
+            for seq in erasing {
+                let Some(v) = log.get(seq)? else { continue };
+                let mut rec: ChangeRecord = codec::decode(v.value())?;
+                drop(v);
+                let before = rec.ops.len();
+                rec.ops.retain(|op| {
+                    op.value.is_some()
+                        || pending.get(&erased_key(op.table, &op.key)) != Some(&rec.seq)
+                });
+                if rec.ops.len() != before {
+                    report.delete_ops_dropped += (before - rec.ops.len()) as u64;
+                    rewrites.push((seq, rec));
                 }
             }
             for (seq, rec) in rewrites {
@@ -387,9 +427,61 @@ mod tests {
             );
         }
         assert!(!contains(&bytes, b"ulla@example.org"));
+        // retention: the erasing record's deletes went too (no backup consumer here), the
+        // one followed by a new write included: replay above still matched.
+        assert_eq!(r.delete_ops_dropped, 9);
         // Nothing owed: a second purge does nothing.
         let s = Store::open(&path).unwrap();
         assert_eq!(s.purge_erased().unwrap().keys, 0);
+    }
+}
+
+// retention
+#[cfg(test)]
+mod keys {
+    use super::super::{Table, codec};
+    use super::*;
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// A deleted row whose key is personal data (a contact's address) leaves neither the
+    /// log nor the file when no consumer needs the delete; a consumer that has not yet
+    /// copied the erasing record keeps it (its restore base may hold the row).
+    #[test]
+    fn deleted_keys_leave_the_log_unless_a_consumer_still_needs_the_delete() {
+        for behind in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.redb");
+            let s = Store::open(&path).unwrap();
+            s.write(1, |tx| {
+                tx.put(Table::Contacts, b"KEY-ulla@example.org", b"v")
+            })
+            .unwrap();
+            s.write(2, |tx| tx.put(Table::Tickets, &codec::be(1), b"keep-me"))
+                .unwrap();
+            if behind {
+                s.set_watermark("backup", 1).unwrap();
+            }
+            s.write(3, |tx| {
+                tx.mark_erasure();
+                tx.delete(Table::Contacts, b"KEY-ulla@example.org")
+                    .map(|_| ())
+            })
+            .unwrap();
+            let r = s.purge_erased().unwrap();
+            assert_eq!(r.delete_ops_dropped, u64::from(!behind), "{r:?}");
+            let recs = s.changes_since(1, usize::MAX).unwrap();
+            assert!(
+                recs.windows(2).all(|w| w[1].seq == w[0].seq + 1) && recs.len() >= 3,
+                "gap-free, nothing removed"
+            );
+            drop(s);
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(contains(&bytes, b"keep-me"));
+            assert_eq!(contains(&bytes, b"KEY-ulla@example.org"), behind);
+        }
     }
 }
 
