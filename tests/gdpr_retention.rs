@@ -75,10 +75,11 @@ fn json(args: &[&str]) -> serde_json::Value {
 
 /// SIGTERM and wait, so the server shuts down cleanly before the next start.
 fn stop(mut s: Server) {
-    let pid = s.child.id().to_string();
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status();
+    let pid = libc::pid_t::try_from(s.child.id()).expect("pid");
+    // SAFETY: kill(2) on our own child's pid; no memory is involved.
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
     let _ = s.child.wait();
 }
 

@@ -413,9 +413,10 @@ pub fn run(app: &App, actor: &Actor, now: i64) -> Result<RunReport> {
     for chunk in plan.items.chunks(BATCH) {
         let batch = app.store.write(now, |tx| {
             let mut refs = References::build(tx)?;
+            let rules = load(tx)?.rules;
             let mut out = Applied::default();
             for item in chunk {
-                apply(tx, item, now, &mut refs, &mut out)?;
+                apply(tx, &rules, item, now, &mut refs, &mut out)?;
             }
             Ok(out)
         });
@@ -427,8 +428,9 @@ pub fn run(app: &App, actor: &Actor, now: i64) -> Result<RunReport> {
                 for item in chunk {
                     let one = app.store.write(now, |tx| {
                         let mut refs = References::build(tx)?;
+                        let rules = load(tx)?.rules;
                         let mut o = Applied::default();
-                        apply(tx, item, now, &mut refs, &mut o)?;
+                        apply(tx, &rules, item, now, &mut refs, &mut o)?;
                         Ok(o)
                     });
                     match one {
@@ -524,6 +526,7 @@ impl Applied {
 /// Applies one planned item inside `tx`, re-checking the ticket as it is now.
 fn apply(
     tx: &mut WriteTx,
+    rules: &[Rule],
     item: &PlanItem,
     now: i64,
     refs: &mut References,
@@ -532,8 +535,7 @@ fn apply(
     let Some(t) = tx.get_rec::<Ticket>(Table::Tickets, &be(item.number))? else {
         return Ok(());
     };
-    let rules = load(tx)?.rules;
-    let still = due(&rules, &t, now).map(|(a, _)| a);
+    let still = due(rules, &t, now).map(|(a, _)| a);
     if still != Some(item.action) || is_held(&t, &held_of(tx, &t)?) {
         return Ok(());
     }
