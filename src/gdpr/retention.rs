@@ -802,6 +802,130 @@ mod tests {
         assert!(is_held(&t, &none));
     }
 
+    /// A run through the store: deletes what is due, leaves held and open tickets, removes
+    /// contacts no ticket names any more but keeps those with consent records, is audited
+    /// with counts, logged, and a second run finds nothing.
+    #[test]
+    fn a_run_applies_the_plan_and_keeps_what_it_must() {
+        use crate::gdpr::test_support::{app, env, mail};
+        use crate::helpdesk::ingest::ingest;
+        let (_d, app) = app();
+        let op = Actor::local("root");
+        let mut n = Vec::new();
+        for (who, subject) in [
+            ("gone@example.net", "t-gone"),
+            ("consented@example.net", "t-consent"),
+            ("held@example.net", "t-held-contact"),
+            ("ticket@example.net", "t-held-ticket"),
+            ("open@example.net", "t-open"),
+        ] {
+            let t = ingest(&app, &mail("N", who, subject, "body", subject), &env()).expect("in");
+            n.push(t.ticket);
+        }
+        for &t in &n[..4] {
+            crate::helpdesk::tickets::set_status(&app, &op, t, TicketStatus::Closed)
+                .expect("close");
+        }
+        crate::gdpr::hold::set_contact(&app, &op, "held@example.net", Some("claim")).expect("h");
+        crate::gdpr::hold::set_ticket(&app, &op, n[3], Some("claim")).expect("hold");
+        let now = app.now_ms();
+        app.store
+            .write(now, |tx| {
+                crate::gdpr::consent::record(
+                    tx,
+                    1,
+                    now,
+                    "root",
+                    crate::gdpr::consent::NewConsent {
+                        contact: "consented@example.net".into(),
+                        purpose: "newsletter".into(),
+                        wording: "May we write to you?".into(),
+                        given_ms: now,
+                        channel: crate::gdpr::consent::Channel::Phone,
+                        evidence: crate::gdpr::consent::Evidence {
+                            article: None,
+                            note: "call".into(),
+                        },
+                        affirmed: true,
+                    },
+                )
+            })
+            .expect("consent");
+        let bad = change_rules(
+            &app,
+            &op,
+            RulesChange::Add {
+                queue: Some("nosuch".into()),
+                classification: None,
+                action: Action::Delete,
+                after_days: 30,
+            },
+        );
+        assert_eq!(
+            bad.map(|_| ()).map_err(|e| e.kind),
+            Err(crate::error::ErrorKind::Invalid)
+        );
+        change_rules(
+            &app,
+            &op,
+            RulesChange::Add {
+                queue: None,
+                classification: None,
+                action: Action::Delete,
+                after_days: 30,
+            },
+        )
+        .expect("rule");
+        let later = now + 30 * DAY_MS;
+        let plan = app.store.read(|r| preview(r, later)).expect("plan");
+        assert_eq!((plan.delete, plan.anonymise, plan.held), (2, 0, 2));
+        assert_eq!(
+            app.store.read(|r| preview(r, later - 1)).expect("p").delete,
+            0
+        );
+        let r = run(&app, &op, later).expect("run");
+        assert_eq!(
+            (r.deleted, r.held, r.failed, r.contacts_removed),
+            (2, 2, 0, 1)
+        );
+        app.store
+            .read(|rd| {
+                let contact = |a: &str| rd.get(Table::Contacts, a.as_bytes()).map(|c| c.is_some());
+                assert!(!contact("gone@example.net")?);
+                assert!(
+                    contact("consented@example.net")?,
+                    "consent evidence keeps it"
+                );
+                assert!(contact("held@example.net")? && contact("ticket@example.net")?);
+                assert!(contact("open@example.net")?);
+                for (i, &t) in n.iter().enumerate() {
+                    let exists = rd.get(Table::Tickets, &be(t))?.is_some();
+                    assert_eq!(exists, i >= 2, "ticket {i}");
+                }
+                let log = runs(rd)?;
+                assert_eq!(log.runs.len(), 1);
+                let audit = crate::audit::since(rd, 0)?;
+                let ev = audit
+                    .iter()
+                    .rev()
+                    .find(|a| a.action == "gdpr.retention.run")
+                    .expect("audited");
+                assert!(
+                    ev.detail
+                        .starts_with("0 anonymised, 2 deleted, 2 held, 0 failed")
+                );
+                Ok(())
+            })
+            .expect("read");
+        let again = run(&app, &op, later).expect("again");
+        assert_eq!((again.deleted, again.held), (0, 2));
+        assert_eq!(
+            app.store.pending_erasures().expect("pending"),
+            0,
+            "scrubbed"
+        );
+    }
+
     #[test]
     fn schedule_runs_once_at_the_hour_and_only_with_rules() {
         let mut s = RetentionSettings::default();
