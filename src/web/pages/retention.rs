@@ -290,7 +290,7 @@ pub fn ticket_hold(req: &Req, t: &Ticket, csrf: &str) -> Markup {
     let n = t.number;
     html! {
         @if let Some(h) = &t.legal_hold {
-            section.card.notice.legal-hold role="note" {
+            section.card.warning.legal-hold role="note" {
                 p { strong { (rt(l, K::HoldNotice)) } }
                 p { (rt(l, K::Reason)) ": " (h.reason) " · " (rt(l, K::By)) ": " (h.by) " · " (time_ms(h.at_ms)) }
                 @if may {
