@@ -132,7 +132,7 @@ impl Store {
                 let mut min: Option<u64> = None;
                 for item in st.iter()? {
                     let (k, v) = item?;
-                    if k.value().starts_with("wm:") {
+                    if k.value().starts_with(super::snapshot::WATERMARK_PREFIX) {
                         min = Some(min.map_or(v.value(), |m| m.min(v.value())));
                     }
                 }
