@@ -46,6 +46,20 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    // retention
+    /// Seed N closed tickets, then time a retention preview and a run that anonymises or
+    /// deletes all of them (including the store scrub and rewrite).
+    Retention {
+        /// Tickets to seed.
+        #[arg(long, default_value_t = 10_000)]
+        tickets: u64,
+        /// `anonymise` or `delete`.
+        #[arg(long, default_value = "anonymise")]
+        action: String,
+        /// Scratch directory (created; must not hold a store).
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 /// Runs a benchmark and prints its figures (human text, then one JSON line).
@@ -58,6 +72,16 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             age,
         } => bench_backup(tickets, raw_bytes, &dir, &age),
         BenchCommand::Audit { views, dir } => bench_audit(views, dir),
+        // retention
+        BenchCommand::Retention {
+            tickets,
+            action,
+            dir,
+        } => {
+            let v = crate::gdpr::retention::bench(&dir, tickets, &action)?;
+            println!("{}", serde_json::to_string(&v)?);
+            Ok(())
+        }
     }
 }
 

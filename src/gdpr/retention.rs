@@ -667,6 +667,70 @@ pub async fn run_schedule(app: Arc<App>) -> Result<()> {
     }
 }
 
+/// `trygg bench retention`: seeds `n` tickets in a fresh store in `dir` with
+/// [`crate::bench::seed`] (one article, one raw message, one contact each), closes them 400
+/// days ago, and times a preview and a run of one rule with `action` over all of them.
+/// Errors: `Conflict` when `dir` holds a store, `Invalid` for the action.
+pub fn bench(dir: &std::path::Path, n: u64, action: &str) -> Result<serde_json::Value> {
+    let action = Action::parse(action)?;
+    if dir.join(crate::app::STORE_FILE).exists() {
+        return Err(Error::conflict(format!(
+            "{} already holds a store; give an empty directory",
+            dir.display()
+        )));
+    }
+    let app = App::open(dir, Arc::new(crate::app::SystemClock))?;
+    crate::bench::seed(&app, n, 2048)?;
+    let now = app.now_ms();
+    let numbers: Vec<Vec<u8>> = app.store.read(|r| {
+        Ok(r.scan(Table::Tickets, &[], false, usize::MAX)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    })?;
+    for chunk in numbers.chunks(1000) {
+        app.store.write(now, |tx| {
+            for k in chunk {
+                if let Some(mut t) = tx.get_rec::<Ticket>(Table::Tickets, k)? {
+                    t.status = TicketStatus::Closed;
+                    t.closed_ms = Some(now - 400 * DAY_MS);
+                    tx.put_rec(Table::Tickets, k, &t)?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let op = Actor::local("bench");
+    change_rules(
+        &app,
+        &op,
+        RulesChange::Add {
+            queue: None,
+            classification: None,
+            action,
+            after_days: 365,
+        },
+    )?;
+    let bytes_before = std::fs::metadata(dir.join(crate::app::STORE_FILE))?.len();
+    let t = std::time::Instant::now();
+    let plan = app.store.read(|r| preview(r, now))?;
+    let preview_ms = t.elapsed().as_millis();
+    let report = run(&app, &op, now)?;
+    let bytes_after = std::fs::metadata(dir.join(crate::app::STORE_FILE))?.len();
+    Ok(serde_json::json!({
+        "tickets": n,
+        "action": action.as_str(),
+        "planned": plan.items.len(),
+        "preview_ms": preview_ms,
+        "run_ms": report.duration_ms,
+        "tickets_per_s": (report.anonymised + report.deleted) as f64
+            / (report.duration_ms.max(1) as f64 / 1000.0),
+        "store_bytes_before": bytes_before,
+        "store_bytes_after": bytes_after,
+        "report": report,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
