@@ -12,7 +12,7 @@ SHARED=${TRYGG_SHARED:-$HERE/../../shared}
 T=$(mktemp -d)
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$T"' EXIT
 python3 "$SHARED/bench/mailgen.py" --n 500 --seed 1 --out "$T/wl" --run-id bench1 >/dev/null
-echo 'Bench-Passw0rd-1' > "$T/pw"
+echo 'Solros-Kaffe-Vinter-42' > "$T/pw"
 RATES=()
 for r in $(seq "$REPEATS"); do
   rm -rf "$T/data"

@@ -60,6 +60,20 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    // retention
+    /// Seed N closed tickets, then time a retention preview and a run that anonymises or
+    /// deletes all of them (including the store scrub and rewrite).
+    Retention {
+        /// Tickets to seed.
+        #[arg(long, default_value_t = 10_000)]
+        tickets: u64,
+        /// `anonymise` or `delete`.
+        #[arg(long, default_value = "anonymise")]
+        action: String,
+        /// Scratch directory (created; must not hold a store).
+        #[arg(long)]
+        dir: PathBuf,
+    },
 }
 
 /// Runs a benchmark and prints its figures (human text, then one JSON line).
@@ -77,6 +91,16 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
             raw_bytes,
             dir,
         } => bench_erase(tickets, raw_bytes, &dir),
+        // retention
+        BenchCommand::Retention {
+            tickets,
+            action,
+            dir,
+        } => {
+            let v = crate::gdpr::retention::bench(&dir, tickets, &action)?;
+            println!("{}", serde_json::to_string(&v)?);
+            Ok(())
+        }
     }
 }
 

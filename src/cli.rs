@@ -128,6 +128,67 @@ pub enum GdprCommand {
         #[arg(long)]
         markdown: bool,
     },
+    // retention
+    /// Legal holds (Art. 17(3)(e)): suspend retention for a ticket or a contact. Audited.
+    #[command(subcommand)]
+    Hold(HoldCommand),
+    /// Retention rules (Art. 5(1)(e)): preview or run the next retention run.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+// retention
+/// `trygg gdpr hold …`
+#[derive(Debug, Subcommand)]
+pub enum HoldCommand {
+    /// Place (--reason) or lift (--lift) the legal hold on ticket N.
+    Ticket {
+        number: u64,
+        #[command(flatten)]
+        hold: HoldArgs,
+        #[command(flatten)]
+        data: DataArg,
+    },
+    /// Place (--reason) or lift (--lift) the legal hold on the contact with this address.
+    Contact {
+        address: String,
+        #[command(flatten)]
+        hold: HoldArgs,
+        #[command(flatten)]
+        data: DataArg,
+    },
+}
+
+/// `--reason R` or `--lift`, exactly one.
+#[derive(Debug, Args, Clone)]
+pub struct HoldArgs {
+    /// Why the data must be kept (at most 500 characters).
+    #[arg(long, required_unless_present = "lift", conflicts_with = "lift")]
+    pub reason: Option<String>,
+    /// Lift the hold.
+    #[arg(long)]
+    pub lift: bool,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `trygg gdpr retention …`
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// What the next run would anonymise or delete (counts and tickets); changes nothing.
+    Preview {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply the retention rules now (audited as gdpr.retention.run).
+    Run {
+        #[command(flatten)]
+        data: DataArg,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `trygg security …`

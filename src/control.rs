@@ -84,6 +84,21 @@ pub enum Request {
         email: String,
         fields: crate::gdpr::contacts::Rectification,
     },
+    // retention
+    /// `trygg gdpr hold ticket N --reason R | --lift` (`reason: None` lifts).
+    GdprHoldTicket {
+        number: u64,
+        reason: Option<String>,
+    },
+    /// `trygg gdpr hold contact ADDR --reason R | --lift`.
+    GdprHoldContact {
+        address: String,
+        reason: Option<String>,
+    },
+    /// `trygg gdpr retention preview`: what the next run would touch.
+    GdprRetentionPreview,
+    /// `trygg gdpr retention run`: apply the retention rules now (audited).
+    GdprRetentionRun,
     /// Export audit records from `since_ms` (Unix ms) as `json` or `csv` text.
     AuditExport {
         since_ms: i64,
@@ -182,6 +197,25 @@ pub fn execute(app: &App, actor: &Actor, req: &Request) -> Result<Value> {
         Request::GdprRectify { email, fields } => Ok(serde_json::to_value(
             crate::gdpr::contacts::rectify(app, actor, email, fields)?,
         )?),
+        // retention
+        Request::GdprHoldTicket { number, reason } => Ok(serde_json::to_value(
+            crate::gdpr::hold::set_ticket(app, actor, *number, reason.as_deref())?,
+        )?),
+        Request::GdprHoldContact { address, reason } => Ok(serde_json::to_value(
+            crate::gdpr::hold::set_contact(app, actor, address, reason.as_deref())?,
+        )?),
+        Request::GdprRetentionPreview => {
+            let now = app.now_ms();
+            Ok(serde_json::to_value(
+                app.store
+                    .read(|r| crate::gdpr::retention::preview(r, now))?,
+            )?)
+        }
+        Request::GdprRetentionRun => Ok(serde_json::to_value(crate::gdpr::retention::run(
+            app,
+            actor,
+            app.now_ms(),
+        )?)?),
         Request::SecurityResetNetwork => audited(
             app,
             actor,

@@ -59,6 +59,7 @@ pub async fn serve(cfg: config::BootConfig) -> error::Result<()> {
     // backup: the schedule (full, incremental, shipped segments)
     tasks.spawn(backup::shipping::run_schedule(app.clone()));
     tasks.spawn(mail::inbound::imap::run(app.clone())); // mail in: IMAP fetch
+    tasks.spawn(gdpr::retention::run_schedule(app.clone())); // retention: the daily run
 
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     let result = tokio::select! {

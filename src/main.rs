@@ -476,6 +476,102 @@ fn run_gdpr(cmd: cli::GdprCommand) -> Result<()> {
             }
             Ok(())
         }
+        // retention
+        cli::GdprCommand::Hold(h) => run_hold(h),
+        cli::GdprCommand::Retention(r) => run_retention(r),
+    }
+}
+
+// retention
+/// `trygg gdpr hold ticket|contact …`.
+fn run_hold(cmd: cli::HoldCommand) -> Result<()> {
+    let (data, req, what, hold) = match cmd {
+        cli::HoldCommand::Ticket { number, hold, data } => (
+            data,
+            Request::GdprHoldTicket {
+                number,
+                reason: hold.reason.clone(),
+            },
+            format!("ticket {number}"),
+            hold,
+        ),
+        cli::HoldCommand::Contact {
+            address,
+            hold,
+            data,
+        } => (
+            data,
+            Request::GdprHoldContact {
+                address: address.clone(),
+                reason: hold.reason.clone(),
+            },
+            format!("contact {address}"),
+            hold,
+        ),
+    };
+    let v = query(&data.data, req)?;
+    if hold.json {
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if hold.lift {
+        println!("legal hold lifted: {what}");
+    } else {
+        println!("legal hold placed: {what}");
+    }
+    Ok(())
+}
+
+// retention
+/// `trygg gdpr retention preview|run`.
+fn run_retention(cmd: cli::RetentionCommand) -> Result<()> {
+    match cmd {
+        cli::RetentionCommand::Preview { data, json } => {
+            let v = query(&data.data, Request::GdprRetentionPreview)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+                return Ok(());
+            }
+            println!(
+                "would anonymise {}, delete {}; {} held",
+                v["anonymise"], v["delete"], v["held"]
+            );
+            for i in v["items"].as_array().into_iter().flatten() {
+                println!(
+                    "{:<8} {:<10} {:<14} {:<13} {}",
+                    i["number"],
+                    clean(&i["action"]),
+                    clean(&i["queue"]),
+                    clean(&i["classification"]).to_lowercase(),
+                    trygg::helpdesk::tickets::rfc3339(i["closed_ms"].as_i64().unwrap_or(0))
+                );
+            }
+            Ok(())
+        }
+        cli::RetentionCommand::Run { data, json } => {
+            // A run over a large store may take longer than the usual answer time.
+            let req = Request::GdprRetentionRun;
+            let v = match control::call_with_timeout(
+                &data.data,
+                &req,
+                std::time::Duration::from_secs(3600),
+            )? {
+                Some(v) => v,
+                None => query(&data.data, req)?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                println!(
+                    "retention run: {} anonymised, {} deleted, {} held, {} failed, {} contacts removed ({} ms)",
+                    v["anonymised"],
+                    v["deleted"],
+                    v["held"],
+                    v["failed"],
+                    v["contacts_removed"],
+                    v["duration_ms"]
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -6,7 +6,10 @@ pub mod consent;
 // contacts: the contact page, rectification (Art. 16) and consent handling by agents
 pub mod contacts;
 pub mod erase;
+// retention: storage limitation and legal holds (Art. 5(1)(e), 17(3)(e))
+pub mod hold;
 pub mod national_id;
+pub mod retention;
 pub mod subject;
 // records: record of processing (Art. 30) and sub-processors (Art. 28)
 pub mod records;

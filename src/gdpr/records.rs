@@ -888,54 +888,23 @@ fn backup_retention(b: &crate::backup::BackupSettings) -> String {
     )
 }
 
-/// The text for ticket retention (Art. 5(1)(e), 30(1)(f)), from the rules stored under
-/// [`RETENTION_KEY`]. The rules' shape belongs to the retention module; this reads them as
-/// generic data (MessagePack or JSON) so the record shows them whatever their exact shape,
-/// and says so when none are configured or they cannot be read.
-// retention: wired by lead
+/// The text for ticket retention (Art. 5(1)(e), 30(1)(f)): one line per retention rule
+/// ([`crate::gdpr::retention`]), and the time of the daily run.
 pub fn retention_lines(r: &impl Reader) -> Result<Vec<String>> {
-    let Some(raw) = r.get(Table::Settings, RETENTION_KEY)? else {
-        return Ok(vec!["Tickets: no retention rules configured".to_string()]);
-    };
-    let value: Option<serde_json::Value> = crate::store::codec::decode(&raw)
-        .ok()
-        .or_else(|| serde_json::from_slice(&raw).ok());
-    let Some(value) = value else {
-        return Ok(vec![
-            "Tickets: retention rules are stored but could not be read".to_string(),
-        ]);
-    };
-    // A list of rules, or an object holding one (e.g. `{"rules": [...]}`), or one rule.
-    let rules: Vec<&serde_json::Value> = match &value {
-        serde_json::Value::Array(a) => a.iter().collect(),
-        serde_json::Value::Object(m) => match m.values().find(|v| v.is_array()) {
-            Some(serde_json::Value::Array(a)) => a.iter().collect(),
-            _ => vec![&value],
-        },
-        other => vec![other],
-    };
-    if rules.is_empty() {
+    let set = crate::gdpr::retention::load(r)?;
+    if set.rules.is_empty() {
         return Ok(vec!["Tickets: no retention rules configured".to_string()]);
     }
-    Ok(rules
-        .into_iter()
-        .map(|rule| format!("Tickets: {}", describe(rule)))
-        .collect())
-}
-
-/// `key: value, key: value` for an object (nested values flattened), the text otherwise.
-fn describe(v: &serde_json::Value) -> String {
-    match v {
-        serde_json::Value::Object(m) => m
-            .iter()
-            .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| format!("{}: {}", k.replace('_', " "), describe(v)))
-            .collect::<Vec<_>>()
-            .join(", "),
-        serde_json::Value::Array(a) => a.iter().map(describe).collect::<Vec<_>>().join("; "),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+    let mut out: Vec<String> = set
+        .rules
+        .iter()
+        .map(|rule| format!("Closed tickets, {}", rule.describe()))
+        .collect();
+    out.push(format!(
+        "Retention runs daily at {:02}:00 UTC; tickets or contacts under legal hold are kept",
+        set.run_hour_utc
+    ));
+    Ok(out)
 }
 
 /// The technical and organisational measures (Art. 32) as the settings have them now.
@@ -1480,53 +1449,44 @@ mod tests {
     }
 
     #[test]
-    fn retention_text_reads_any_shape() {
+    fn retention_text_lists_the_rules() {
+        use crate::gdpr::retention::{Action, RetentionSettings, Rule};
         let (_dir, app) = crate::gdpr::test_support::app();
         let lines = app.store.read(retention_lines).unwrap();
         assert_eq!(lines, vec!["Tickets: no retention rules configured"]);
-        // Whatever the retention module stores (a named record, MessagePack), it is shown.
-        #[derive(Serialize)]
-        struct Rule {
-            queue: &'static str,
-            action: &'static str,
-            after_days: u32,
-        }
-        #[derive(Serialize)]
-        struct Rules {
-            rules: Vec<Rule>,
-        }
-        let rules = Rules {
+        let set = RetentionSettings {
             rules: vec![
                 Rule {
-                    queue: "hr",
-                    action: "anonymise",
+                    id: 1,
+                    queue: Some("general".into()),
+                    classification: None,
+                    action: Action::Anonymise,
                     after_days: 365,
                 },
                 Rule {
-                    queue: "general",
-                    action: "delete",
+                    id: 2,
+                    queue: None,
+                    classification: Some(Classification::Sensitive),
+                    action: Action::Delete,
                     after_days: 90,
                 },
             ],
+            run_hour_utc: 4,
         };
         app.store
-            .write(1, |tx| tx.put_rec(Table::Settings, RETENTION_KEY, &rules))
+            .write(1, |tx| tx.put_rec(Table::Settings, RETENTION_KEY, &set))
             .unwrap();
         let lines = app.store.read(retention_lines).unwrap();
-        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines.len(), 3, "{lines:?}");
         assert!(
-            lines[0].contains("hr") && lines[0].contains("365"),
+            lines[0].contains("general") && lines[0].contains("365"),
             "{lines:?}"
         );
         assert!(
-            lines[1].contains("delete") && lines[1].contains("90"),
+            lines[1].contains("sensitive") && lines[1].contains("90"),
             "{lines:?}"
         );
-        app.store
-            .write(1, |tx| tx.put(Table::Settings, RETENTION_KEY, &[9, 9]))
-            .unwrap();
-        let lines = app.store.read(retention_lines).unwrap();
-        assert!(lines[0].contains("could not be read"), "{lines:?}");
+        assert!(lines[2].contains("04:00"), "{lines:?}");
     }
 
     #[test]

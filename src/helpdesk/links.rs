@@ -187,6 +187,7 @@ fn merge_in_tx(tx: &mut WriteTx, from: u64, into: u64, by: &str, now: i64) -> Re
         src.articles = 0;
         src.status = TicketStatus::Closed;
         src.updated_ms = now;
+        src.closed_ms = Some(now); // retention
         tx.put_rec(Table::Tickets, &be(from), &src)?;
         tx.put_rec(Table::Tickets, &be(into), &dst)?;
         link(tx, from, into, LinkKind::MergedInto, Some(by), now)?;

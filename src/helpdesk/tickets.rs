@@ -362,6 +362,10 @@ pub fn set_status(app: &App, actor: &Actor, number: u64, status: TicketStatus) -
             if t.status != status {
                 t.status = status;
                 t.updated_ms = now;
+                // retention: periods count from the last closing (a reopen keeps it)
+                if status == TicketStatus::Closed {
+                    t.closed_ms = Some(now);
+                }
                 tx.put_rec(Table::Tickets, &be(number), &t)?;
             }
             Ok(((), detail))

@@ -60,6 +60,9 @@ pub struct PurgeReport {
     /// Wall time of the log scrub and of the file rewrite, milliseconds.
     pub scrub_ms: u64,
     pub vacuum_ms: u64,
+    // retention: the erasing records' own deletes (their keys can be personal data)
+    /// Delete ops dropped from the erasing records themselves (see [`Store::purge_erased`]).
+    pub delete_ops_dropped: u64,
 }
 
 impl Store {
@@ -145,6 +148,48 @@ impl Store {
                 // An emptied record stays: sequence numbers must stay gap-free.
                 log.insert(seq, codec::encode_fixed(&rec)?.as_slice())?;
                 report.records_rewritten += 1;
+            }
+            // retention: a deleted row's key is personal data too (a contact's address, a
+            // Message-ID), and the erasing record's delete op still names it. Once every
+            // earlier op on the key is gone, replaying from an empty store never creates the
+            // row, so the delete is needed only by a consumer whose base (a backup taken
+            // before) may hold it: drop it when every consumer has the erasing record
+            // already (seq <= lowest watermark) or there is no consumer (no watermark).
+            // Otherwise it goes when log truncation passes it.
+            let shipped = {
+                let st = txn.open_table(LOG_STATE)?;
+                let mut min: Option<u64> = None;
+                for item in st.iter()? {
+                    let (k, v) = item?;
+                    if k.value().starts_with(super::snapshot::WATERMARK_PREFIX) {
+                        min = Some(min.map_or(v.value(), |m| m.min(v.value())));
+                    }
+                }
+                min.unwrap_or(u64::MAX)
+            };
+            let erasing: std::collections::BTreeSet<u64> = pending
+                .values()
+                .copied()
+                .filter(|&seq| seq <= shipped)
+                .collect();
+            for seq in erasing {
+                let Some(mut rec) = log
+                    .get(seq)?
+                    .map(|v| codec::decode::<ChangeRecord>(v.value()))
+                    .transpose()?
+                else {
+                    continue;
+                };
+                let before = rec.ops.len();
+                rec.ops.retain(|op| {
+                    op.value.is_some()
+                        || pending.get(&erased_key(op.table, &op.key)) != Some(&rec.seq)
+                });
+                if rec.ops.len() != before {
+                    report.delete_ops_dropped += (before - rec.ops.len()) as u64;
+                    log.insert(seq, codec::encode_fixed(&rec)?.as_slice())?;
+                    report.records_rewritten += 1;
+                }
             }
             // Only the entries handled here: an erasure committed meanwhile stays pending.
             let mut erased = txn.open_table(ERASED)?;
@@ -385,6 +430,9 @@ mod tests {
         assert_eq!(r.keys, 10);
         assert_eq!(r.ops_dropped, 12);
         assert!(r.vacuumed, "{r:?}");
+        // retention: the erasing record's deletes went too (no backup consumer here), the
+        // one followed by a new write included: replay below still matches.
+        assert_eq!(r.delete_ops_dropped, 9);
         assert_eq!(s.pending_erasures().unwrap(), 0);
         assert_eq!(s.dump().unwrap(), after_erase, "rows untouched");
         // Replaying the scrubbed log still gives the same rows.
@@ -468,5 +516,54 @@ mod concurrent {
             recs.windows(2).all(|w| w[1].seq == w[0].seq + 1),
             "gap-free"
         );
+    }
+}
+
+// retention
+#[cfg(test)]
+mod keys {
+    use super::super::{Table, codec};
+    use super::*;
+
+    fn contains(hay: &[u8], needle: &[u8]) -> bool {
+        hay.windows(needle.len()).any(|w| w == needle)
+    }
+
+    /// A deleted row whose key is personal data (a contact's address) leaves neither the
+    /// log nor the file when no consumer needs the delete; a consumer that has not yet
+    /// copied the erasing record keeps it (its restore base may hold the row).
+    #[test]
+    fn deleted_keys_leave_the_log_unless_a_consumer_still_needs_the_delete() {
+        for behind in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("s.redb");
+            let s = Store::open(&path).unwrap();
+            s.write(1, |tx| {
+                tx.put(Table::Contacts, b"KEY-ulla@example.org", b"v")
+            })
+            .unwrap();
+            s.write(2, |tx| tx.put(Table::Tickets, &codec::be(1), b"keep-me"))
+                .unwrap();
+            if behind {
+                s.set_watermark("backup", 1).unwrap();
+            }
+            s.write(3, |tx| {
+                tx.mark_erasure();
+                tx.delete(Table::Contacts, b"KEY-ulla@example.org")
+                    .map(|_| ())
+            })
+            .unwrap();
+            let r = s.purge_erased().unwrap();
+            assert_eq!(r.delete_ops_dropped, u64::from(!behind), "{r:?}");
+            let recs = s.changes_since(1, usize::MAX).unwrap();
+            assert!(
+                recs.windows(2).all(|w| w[1].seq == w[0].seq + 1) && recs.len() >= 3,
+                "gap-free, nothing removed"
+            );
+            drop(s);
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(contains(&bytes, b"keep-me"));
+            assert_eq!(contains(&bytes, b"KEY-ulla@example.org"), behind);
+        }
     }
 }

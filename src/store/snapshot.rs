@@ -236,7 +236,7 @@ impl Loader {
 }
 
 /// Prefix of watermark keys in the log-state table.
-const WATERMARK_PREFIX: &str = "wm:";
+pub(super) const WATERMARK_PREFIX: &str = "wm:";
 
 impl Store {
     /// A consistent snapshot of rows and log at this instant.

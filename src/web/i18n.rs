@@ -1377,6 +1377,183 @@ pub fn classification_label(
     )
 }
 
+// retention: texts of the retention page and the legal-hold notices (own table, so the
+// shared `Key` enum stays untouched).
+/// A text of the retention admin page and the legal-hold notice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetKey {
+    Title,
+    Intro,
+    Rules,
+    NoRules,
+    Queue,
+    Classification,
+    Action,
+    AfterDays,
+    AllQueues,
+    AllClassifications,
+    Anonymise,
+    Delete,
+    AddRule,
+    Remove,
+    Schedule,
+    ScheduleHint,
+    Save,
+    Preview,
+    PreviewCounts,
+    PreviewMore,
+    NothingDue,
+    Closed,
+    RunNow,
+    RunDone,
+    LastRuns,
+    NoRuns,
+    When,
+    By,
+    Anonymised,
+    Deleted,
+    Held,
+    Failed,
+    ContactsRemoved,
+    Duration,
+    Holds,
+    NoHolds,
+    HeldTickets,
+    HeldContacts,
+    ContactsHidden,
+    Reason,
+    Lift,
+    PlaceHold,
+    HoldNotice,
+    HoldContactHint,
+    Address,
+    Days,
+    Ticket,
+}
+
+/// The text for `key` in `lang`.
+pub fn rt(lang: Lang, key: RetKey) -> &'static str {
+    use RetKey::*;
+    let (en, sv, da) = match key {
+        Title => ("Retention", "Gallring", "Sletning"),
+        Intro => (
+            "Closed tickets are anonymised or deleted when the period of a rule has passed since they were closed (GDPR Art. 5(1)(e), 17). Delete wins over anonymise. Tickets under legal hold, or whose customer is, are left alone.",
+            "Stängda ärenden anonymiseras eller raderas när en regels tid har gått sedan de stängdes (GDPR art. 5.1 e, 17). Radering går före anonymisering. Ärenden under rättslig spärr, eller vars kund är det, lämnas orörda.",
+            "Lukkede sager anonymiseres eller slettes, når en regels periode er gået, siden de blev lukket (GDPR art. 5, stk. 1, litra e, og art. 17). Sletning går forud for anonymisering. Sager med retligt tilbageholdelse, eller hvis kunde har det, røres ikke.",
+        ),
+        Rules => ("Rules", "Regler", "Regler"),
+        NoRules => (
+            "No rules: nothing is anonymised or deleted.",
+            "Inga regler: inget anonymiseras eller raderas.",
+            "Ingen regler: intet anonymiseres eller slettes.",
+        ),
+        Queue => ("Queue", "Kö", "Kø"),
+        Classification => ("Classification", "Klassning", "Klassifikation"),
+        Action => ("Action", "Åtgärd", "Handling"),
+        AfterDays => (
+            "After (days closed)",
+            "Efter (dagar stängt)",
+            "Efter (dage lukket)",
+        ),
+        AllQueues => ("All queues", "Alla köer", "Alle køer"),
+        AllClassifications => (
+            "All classifications",
+            "Alla klassningar",
+            "Alle klassifikationer",
+        ),
+        Anonymise => ("Anonymise", "Anonymisera", "Anonymisér"),
+        Delete => ("Delete", "Radera", "Slet"),
+        AddRule => ("Add rule", "Lägg till regel", "Tilføj regel"),
+        Remove => ("Remove", "Ta bort", "Fjern"),
+        Schedule => ("Daily run", "Daglig körning", "Daglig kørsel"),
+        ScheduleHint => (
+            "The run starts once a day at this hour (UTC) when there is a rule. Saving rules does not run them; use Run now.",
+            "Körningen startar en gång om dagen vid denna timme (UTC) när det finns en regel. Att spara regler kör dem inte; använd Kör nu.",
+            "Kørslen starter én gang om dagen i denne time (UTC), når der er en regel. At gemme regler kører dem ikke; brug Kør nu.",
+        ),
+        Save => ("Save", "Spara", "Gem"),
+        Preview => ("Next run", "Nästa körning", "Næste kørsel"),
+        PreviewCounts => (
+            "Tickets to anonymise / delete / held:",
+            "Ärenden att anonymisera / radera / spärrade:",
+            "Sager at anonymisere / slette / tilbageholdt:",
+        ),
+        PreviewMore => (
+            "More tickets not listed:",
+            "Fler ärenden som inte visas:",
+            "Flere sager, der ikke vises:",
+        ),
+        NothingDue => (
+            "Nothing is due.",
+            "Inget är förfallet.",
+            "Intet er forfaldent.",
+        ),
+        Closed => ("Closed", "Stängt", "Lukket"),
+        RunNow => ("Run now", "Kör nu", "Kør nu"),
+        RunDone => (
+            "Retention run finished:",
+            "Gallringen är klar:",
+            "Sletningen er færdig:",
+        ),
+        LastRuns => ("Last runs", "Senaste körningar", "Seneste kørsler"),
+        NoRuns => ("No runs yet.", "Inga körningar än.", "Ingen kørsler endnu."),
+        When => ("When", "När", "Hvornår"),
+        By => ("By", "Av", "Af"),
+        Anonymised => ("Anonymised", "Anonymiserade", "Anonymiserede"),
+        Deleted => ("Deleted", "Raderade", "Slettede"),
+        Held => ("Held", "Spärrade", "Tilbageholdt"),
+        Failed => ("Failed", "Misslyckade", "Mislykkede"),
+        ContactsRemoved => (
+            "Contacts removed",
+            "Kontakter borttagna",
+            "Kontakter fjernet",
+        ),
+        Duration => ("Duration (ms)", "Tid (ms)", "Varighed (ms)"),
+        Holds => (
+            "Legal holds",
+            "Rättsliga spärrar",
+            "Retlige tilbageholdelser",
+        ),
+        NoHolds => (
+            "No legal holds.",
+            "Inga rättsliga spärrar.",
+            "Ingen retlige tilbageholdelser.",
+        ),
+        HeldTickets => ("Tickets", "Ärenden", "Sager"),
+        HeldContacts => ("Contacts", "Kontakter", "Kontakter"),
+        ContactsHidden => (
+            "Contacts under legal hold (their addresses need the data-protection area):",
+            "Kontakter under rättslig spärr (adresserna kräver dataskyddsområdet):",
+            "Kontakter med retlig tilbageholdelse (adresserne kræver databeskyttelsesområdet):",
+        ),
+        Reason => ("Reason", "Skäl", "Begrundelse"),
+        Lift => ("Lift hold", "Häv spärr", "Ophæv tilbageholdelse"),
+        PlaceHold => (
+            "Place legal hold",
+            "Lägg rättslig spärr",
+            "Indfør retlig tilbageholdelse",
+        ),
+        HoldNotice => (
+            "Legal hold: retention and erasure do not touch this ticket.",
+            "Rättslig spärr: gallring och radering rör inte detta ärende.",
+            "Retlig tilbageholdelse: sletning rører ikke denne sag.",
+        ),
+        HoldContactHint => (
+            "A hold on a contact keeps every ticket whose customer they are.",
+            "En spärr på en kontakt behåller alla ärenden där den är kund.",
+            "En tilbageholdelse af en kontakt bevarer alle sager, hvor vedkommende er kunde.",
+        ),
+        Address => ("E-mail address", "E-postadress", "E-mailadresse"),
+        Days => ("days", "dagar", "dage"),
+        Ticket => ("Ticket", "Ärende", "Sag"),
+    };
+    match lang {
+        Lang::En => en,
+        Lang::Sv => sv,
+        Lang::Da => da,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,8 @@ mod classification;
 mod privacy;
 // records: record of processing (Art. 30) and sub-processors (Art. 28)
 mod records;
+// retention: the retention page and legal-hold forms
+mod retention;
 
 /// Most tickets shown in the list.
 const LIST_LIMIT: usize = 500;
@@ -139,6 +141,16 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "subprocessors.csv"] if get => {
             records::export(app, req, records::Export::SubprocessorsCsv).await
         }
+        // retention
+        ["admin", "retention"] if get => retention::page_get(app, req).await,
+        ["admin", "retention", action] if post => retention::page_post(app, req, uri, action).await,
+        ["tickets", n, "hold"] if post => retention::ticket_hold(app, req, uri, n, false).await,
+        ["tickets", n, "hold", "lift"] if post => {
+            retention::ticket_hold(app, req, uri, n, true).await
+        }
+        ["contacts", "hold"] if post => retention::contact_hold(app, req, uri, false).await,
+        ["contacts", "hold", "lift"] if post => retention::contact_hold(app, req, uri, true).await,
+        ["admin", "retention"] if req.has_area(Area::Policies) => method_not_allowed("GET, HEAD"),
         [""] | ["healthz"] | ["metrics"] | ["tickets"] | ["tickets", _] => {
             method_not_allowed("GET, HEAD")
         }

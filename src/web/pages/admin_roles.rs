@@ -32,6 +32,11 @@ pub fn admin_nav(req: &Req) -> Markup {
     }
     if req.has_area(Area::Policies) {
         pages.push(("/admin/security", lt(super::login_text::SECURITY_TITLE)));
+        // retention
+        pages.push((
+            "/admin/retention",
+            crate::web::i18n::rt(l, crate::web::i18n::RetKey::Title),
+        ));
     }
     if req.has_area(Area::Users) {
         pages.push(("/admin/ldap", lt(super::login_text::DIRECTORY)));

@@ -28,6 +28,8 @@ pub mod privacy;
 pub mod privacy_text;
 // records: record of processing (Art. 30) and sub-processors (Art. 28)
 pub mod records;
+// retention
+pub mod retention;
 
 use hyper::StatusCode;
 use maud::{Markup, html};

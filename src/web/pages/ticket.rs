@@ -231,6 +231,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
             " "
             (classification_badge(l, tk.classification))
         }
+        (super::retention::ticket_hold(req, tk, p.csrf)) // legal hold
         div.ticket-layout {
             div.ticket-main {
                 section.thread aria-label=(t(l, Key::Thread)) {
