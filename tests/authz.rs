@@ -197,6 +197,17 @@ const TABLE: &[Row] = &[
     ("POST", "/admin/records/purpose", &[("queue", "hr"), ("purpose", "HR questions ({who})")], [R("/admin/records?saved=1"), NF, NF, NF, L]),
     ("POST", "/admin/subprocessors", &[("name", "Host of {who}"), ("service", "Hosting"), ("location", "Sweden")], [R("/admin/subprocessors?saved=1"), NF, NF, NF, L]),
     ("POST", "/admin/subprocessors/1/delete", &[], [R("/admin/subprocessors?saved=1"), NF, NF, NF, L]),
+    // retention and legal holds: the page needs the policies area; a ticket hold needs the
+    // privacy area or `manage` on the ticket's queue (agent-hr only works it); a contact
+    // hold needs the privacy area.
+    ("GET", "/admin/retention", &[], [P(&["name=\"after_days\""], NONE), NF, NF, NF, L]),
+    ("POST", "/admin/retention/rules", &[("queue", "hr"), ("action", "anonymise"), ("after_days", "400")], [R("/admin/retention"), NF, NF, NF, L]),
+    ("POST", "/admin/retention/rules", &[("queue", "hr"), ("action", "anonymise"), ("after_days", "zero")], [S(400), NF, NF, NF, L]),
+    ("POST", "/admin/retention/nonsense", &[], [NF, NF, NF, NF, L]),
+    ("POST", "/tickets/{hr}/hold", &[("reason", "dispute {who}")], [R("/tickets/{hr}"), NF, NF, NF, L]),
+    ("POST", "/tickets/{hr}/hold/lift", &[], [R("/tickets/{hr}"), NF, NF, NF, L]),
+    ("POST", "/contacts/hold", &[("address", "karin@kund.example.se"), ("reason", "claim")], [R("/admin/retention"), NF, NF, NF, L]),
+    ("POST", "/contacts/hold/lift", &[("address", "karin@kund.example.se")], [R("/admin/retention"), NF, NF, NF, L]),
     ("POST", "/logout", &[], [R("/login"), R("/login"), R("/login"), R("/login"), R("/login")]),
 ];
 

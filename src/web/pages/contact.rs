@@ -12,7 +12,7 @@ use crate::gdpr::consent::Channel;
 use crate::gdpr::contacts::ContactView;
 use crate::helpdesk::ticket_tag;
 use crate::web::http::Req;
-use crate::web::i18n::{Key, Lang, t};
+use crate::web::i18n::{Key, Lang, RetKey, rt, t};
 
 /// RFC 3986 §2.3 unreserved characters stay; everything else in an address is escaped.
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -108,6 +108,30 @@ pub fn render(
                     @match c.and_then(|c| c.legal_hold.as_ref()) {
                         Some(h) => { (h.reason) " (" (tr(l, x::PLACED_BY)) " " (h.by) ", " (time_ms(h.at_ms)) ")" }
                         None => { (tr(l, x::NONE)) }
+                    }
+                    // legal hold: placing and lifting is for the privacy area (Art. 17(3)(e))
+                    @if c.is_some() && req.has_area(crate::auth::roles::Area::Privacy) {
+                        @if c.is_some_and(|c| c.legal_hold.is_some()) {
+                            form.inline method="post" action="/contacts/hold/lift" {
+                                input type="hidden" name="csrf" value=(csrf);
+                                input type="hidden" name="address" value=(v.address);
+                                input type="hidden" name="next" value=(base);
+                                button.secondary type="submit" { (rt(l, RetKey::Lift)) }
+                            }
+                        } @else {
+                            details {
+                                summary { (rt(l, RetKey::PlaceHold)) }
+                                form method="post" action="/contacts/hold" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="address" value=(v.address);
+                                    input type="hidden" name="next" value=(base);
+                                    label for="hold-reason" { (rt(l, RetKey::Reason)) }
+                                    input #hold-reason type="text" name="reason" required maxlength="500";
+                                    p.hint { (rt(l, RetKey::HoldContactHint)) }
+                                    button.secondary type="submit" { (rt(l, RetKey::PlaceHold)) }
+                                }
+                            }
+                        }
                     }
                 }
                 dt { (tr(l, x::AUDIT_REF)) } dd { code { (v.audit_ref) } }
