@@ -174,6 +174,37 @@ pub fn guard<T>(
     })?
 }
 
+/// Records `action` on `object` by `actor` (with the roles it holds now) in its own
+/// transaction: for outcomes that happen outside a guarded transaction, e.g. a refusal
+/// found after the guard rolled back, or the summary of a run made of several
+/// transactions.
+pub fn record_for(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    object: &str,
+    outcome: Outcome,
+    detail: String,
+) -> Result<()> {
+    let role = app
+        .store
+        .read(|r| grants(r, actor))
+        .map(|g| g.role_label())
+        .unwrap_or_default();
+    record(
+        app,
+        Event {
+            actor: actor.id.clone(),
+            role,
+            client: actor.client.clone(),
+            action: action.to_string(),
+            object: object.to_string(),
+            outcome,
+            detail,
+        },
+    )
+}
+
 /// Records an event that is not an access (sign-in success or failure) in its own
 /// transaction.
 pub fn record(app: &App, ev: Event) -> Result<()> {

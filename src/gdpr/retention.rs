@@ -464,22 +464,13 @@ pub fn run(app: &App, actor: &Actor, now: i64) -> Result<RunReport> {
         "{} anonymised, {} deleted, {} held, {} failed, {} contacts removed",
         report.anonymised, report.deleted, report.held, report.failed, report.contacts_removed
     );
-    let role = app
-        .store
-        .read(|r| crate::audit::access::grants(r, actor))
-        .map(|g| g.role_label())
-        .unwrap_or_default();
-    crate::audit::access::record(
+    crate::audit::access::record_for(
         app,
-        crate::audit::Event {
-            actor: actor.id.clone(),
-            role,
-            client: actor.client.clone(),
-            action: "gdpr.retention.run".into(),
-            object: "retention".into(),
-            outcome: crate::audit::Outcome::Ok,
-            detail,
-        },
+        actor,
+        "gdpr.retention.run",
+        "retention",
+        crate::audit::Outcome::Ok,
+        detail,
     )?;
     if touched {
         super::purge_after_erasure(app);

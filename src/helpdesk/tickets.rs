@@ -401,22 +401,13 @@ pub fn move_to_queue(app: &App, actor: &Actor, number: u64, to: &str) -> Result<
         && e.kind == crate::error::ErrorKind::NotFound
         && e.message.starts_with("no queue")
     {
-        let role = app
-            .store
-            .read(|rd| crate::audit::access::grants(rd, actor))
-            .map(|g| g.role_label())
-            .unwrap_or_default();
-        crate::audit::access::record(
+        crate::audit::access::record_for(
             app,
-            crate::audit::Event {
-                actor: actor.id.clone(),
-                role,
-                client: actor.client.clone(),
-                action: "ticket.move".into(),
-                object: format!("ticket:{number}"),
-                outcome: crate::audit::Outcome::Denied,
-                detail: format!("no permission on queue {to}"),
-            },
+            actor,
+            "ticket.move",
+            &format!("ticket:{number}"),
+            crate::audit::Outcome::Denied,
+            format!("no permission on queue {to}"),
         )?;
     }
     r
@@ -442,10 +433,11 @@ pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
                 action: "ticket.reply".into(),
                 object: format!("ticket:{number}"),
                 outcome: crate::audit::Outcome::Ok,
+                // The customer by keyed hash (see `load_full`).
                 detail: format!(
                     "{} characters to {}",
                     text.chars().count(),
-                    t.customer.address
+                    crate::gdpr::contacts::contact_ref(tx, &t.customer.address)?
                 ),
             },
         )
@@ -595,22 +587,13 @@ pub fn set_classification(
     if let Err(e) = &r
         && e.kind == crate::error::ErrorKind::Forbidden
     {
-        let role = app
-            .store
-            .read(|rd| crate::audit::access::grants(rd, actor))
-            .map(|g| g.role_label())
-            .unwrap_or_default();
-        crate::audit::access::record(
+        crate::audit::access::record_for(
             app,
-            crate::audit::Event {
-                actor: actor.id.clone(),
-                role,
-                client: actor.client.clone(),
-                action: "ticket.classify".into(),
-                object: format!("ticket:{number}"),
-                outcome: crate::audit::Outcome::Denied,
-                detail: format!("above clearance: {}", class.as_str()),
-            },
+            actor,
+            "ticket.classify",
+            &format!("ticket:{number}"),
+            crate::audit::Outcome::Denied,
+            format!("above clearance: {}", class.as_str()),
         )?;
     }
     r
