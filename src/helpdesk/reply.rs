@@ -100,7 +100,11 @@ pub fn reply_checked(
         };
         // Keep other systems' reference tags of the customer's latest subject, so their
         // ticket system threads our answer too.
-        let mut subject = format!("{} {}", ticket_tag(number), ticket.subject);
+        // National IDs in the ticket subject are masked in the subject we generate (Art. 25:
+        // subjects show in previews, lock screens and relay logs); the text is the agent's.
+        let today = crate::gdpr::classification::today(now);
+        let topic = crate::gdpr::national_id::mask(&ticket.subject, today).into_owned();
+        let mut subject = format!("{} {}", ticket_tag(number), topic);
         if let Some(a) = last_in {
             for tag in crate::mail::rules::foreign_reference_tags(&a.subject) {
                 if !subject.contains(&tag) && subject.len() < 400 {
@@ -120,7 +124,7 @@ pub fn reply_checked(
             date: now / 1000,
             auto_replied: false,
             x_loop: Some(mailbox.clone()),
-            thread_topic: Some(ticket.subject.clone()),
+            thread_topic: Some(topic.clone()),
             thread_index: Some(thread_index_for(
                 &secret,
                 &ticket,
