@@ -331,9 +331,16 @@ fn retention_ages_tickets_and_leaves_no_trace() {
     );
     assert_eq!(plan["items"][0]["number"].as_u64(), Some(num["a1"]));
     let (c, cookie, csrf) = signed_in(&server);
-    let page = c
-        .post("/admin/retention/run", &cookie, &[("csrf", &csrf)])
-        .text();
+    let ran = c.post("/admin/retention/run", &cookie, &[("csrf", &csrf)]);
+    assert_eq!(
+        ran.status, 303,
+        "redirected, so a reload does not run again"
+    );
+    assert_eq!(
+        ran.header("location"),
+        Some("/admin/retention?ran=1#last-runs")
+    );
+    let page = c.get("/admin/retention?ran=1", &cookie).text();
     assert!(
         page.contains("Retention run finished: 1 anonymised, 0 deleted, 2 held, 0 failed"),
         "{page}"
@@ -521,6 +528,31 @@ fn retention_and_holds_need_their_permissions() {
     );
     assert_eq!(empty.status, 400);
     assert!(empty.text().contains("needs a reason"), "{}", empty.text());
+    assert!(
+        empty
+            .text()
+            .contains(&format!("action=\"/tickets/{sales}/hold\"")),
+        "the ticket page again, with its hold form: {}",
+        empty.text()
+    );
+    let ctrl = c.post(
+        &format!("/tickets/{sales}/hold"),
+        &admin,
+        &[("csrf", &csrf), ("reason", "a\u{7}b")],
+    );
+    assert_eq!(ctrl.status, 400);
+    // A second hold would silently replace the first one's reason, author and date.
+    let twice = c.post(
+        &format!("/tickets/{care}/hold"),
+        &admin,
+        &[("csrf", &csrf), ("reason", "another reason")],
+    );
+    assert_eq!(twice.status, 409);
+    assert!(
+        twice.text().contains("already under legal hold"),
+        "{}",
+        twice.text()
+    );
     let forged = c.post(
         &format!("/tickets/{sales}/hold"),
         &admin,

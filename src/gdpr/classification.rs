@@ -76,9 +76,14 @@ impl LegalHold {
     /// A hold with a trimmed, non-empty reason of at most 500 bytes. Errors: `Invalid`.
     pub fn new(reason: &str, by: &str, at_ms: i64) -> Result<LegalHold> {
         let reason = reason.trim();
-        if reason.is_empty() || reason.len() > 500 {
+        if reason.is_empty() || reason.chars().count() > 500 {
             return Err(Error::invalid(
                 "a legal hold needs a reason (at most 500 characters)",
+            ));
+        }
+        if reason.chars().any(char::is_control) {
+            return Err(Error::invalid(
+                "the reason for a legal hold must be one line of text, without control characters",
             ));
         }
         Ok(LegalHold {

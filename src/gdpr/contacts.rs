@@ -89,7 +89,9 @@ pub fn contact_ref(r: &impl Reader, address: &str) -> Result<String> {
     let secret = crate::helpdesk::settings::load(r)?
         .map(|s| s.secret_hex)
         .unwrap_or_default();
-    let h = Sha256::digest(format!("{secret}\0contact\0{address}").as_bytes());
+    // The same hash as a data-subject request by e-mail (`gdpr::audit_event`), so every
+    // record about one address correlates.
+    let h = Sha256::digest(format!("{secret}\0e-mail\0{address}").as_bytes());
     Ok(format!("contact #{}", &hex::encode(h)[..16]))
 }
 

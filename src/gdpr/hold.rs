@@ -60,7 +60,8 @@ pub fn set_ticket(
         |tx, _| {
             let mut t: Ticket = tickets::get_ticket(tx, number)?;
             let detail = match (&hold, &t.legal_hold) {
-                (Some(h), _) => format!("reason: {}", short(&h.reason)),
+                (Some(_), Some(old)) => return Err(already_held(old)),
+                (Some(h), None) => format!("reason: {}", short(&h.reason)),
                 (None, Some(old)) => format!("was: {}", short(&old.reason)),
                 (None, None) => {
                     return Err(Error::conflict(format!(
@@ -117,7 +118,8 @@ pub fn set_contact(
                 .get_rec(Table::Contacts, addr.as_bytes())?
                 .ok_or_else(|| Error::not_found(format!("no contact {addr}")))?;
             let detail = match (&hold, &c.legal_hold) {
-                (Some(h), _) => format!("reason: {}", short(&h.reason)),
+                (Some(_), Some(old)) => return Err(already_held(old)),
+                (Some(h), None) => format!("reason: {}", short(&h.reason)),
                 (None, Some(old)) => format!("was: {}", short(&old.reason)),
                 (None, None) => {
                     return Err(Error::conflict(format!(
@@ -132,22 +134,26 @@ pub fn set_contact(
     )
 }
 
+/// Placing a hold over another would silently replace its reason, author and date.
+fn already_held(old: &LegalHold) -> Error {
+    Error::conflict(format!(
+        "already under legal hold since {} ({}: {}); lift that hold first to change it",
+        crate::helpdesk::tickets::rfc3339(old.at_ms),
+        old.by,
+        short(&old.reason)
+    ))
+}
+
 /// A reason cut to 200 characters for the audit detail.
 fn short(s: &str) -> String {
     s.chars().take(200).collect()
 }
 
-/// `contact #<16 hex>`: keyed SHA-256 of the address with the installation secret, the same
-/// reference data-subject requests use for an e-mail address.
+/// `contact #<16 hex>`: the keyed hash the audit trail names contacts by
+/// ([`crate::gdpr::contacts::contact_ref`]).
 fn contact_ref(app: &App, addr: &str) -> Result<String> {
-    use sha2::{Digest, Sha256};
-    let secret = app
-        .store
-        .read(crate::helpdesk::settings::load)?
-        .map(|s| s.secret_hex)
-        .unwrap_or_default();
-    let h = Sha256::digest(format!("{secret}\0e-mail\0{addr}").as_bytes());
-    Ok(format!("contact #{}", &hex::encode(h)[..16]))
+    app.store
+        .read(|r| crate::gdpr::contacts::contact_ref(r, addr))
 }
 
 /// A hold as listed (admin page, CLI).

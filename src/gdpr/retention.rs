@@ -109,12 +109,13 @@ impl Rule {
     /// Human-readable, e.g. `queue hr, sensitive: delete after 90 days` (no personal data).
     pub fn describe(&self) -> String {
         format!(
-            "queue {}, {}: {} after {} days",
+            "queue {}, {}: {} after {} day{}",
             self.queue.as_deref().unwrap_or("(all)"),
             self.classification
                 .map_or("(all classifications)", |c| c.as_str()),
             self.action.as_str(),
-            self.after_days
+            self.after_days,
+            if self.after_days == 1 { "" } else { "s" }
         )
     }
 }

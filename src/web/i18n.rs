@@ -370,6 +370,10 @@ pub enum Key {
     ActiveUser,
     RolesLabel,
     SaveRoles,
+    // built-in role descriptions
+    RoleDescAdmin,
+    RoleDescAgent,
+    RoleDescAuditor,
     // account help (admin users page)
     AccountHelp,
     TwoFactorOn,
@@ -1226,6 +1230,21 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         ActiveUser => ("Active", "Aktiv", "Aktiv"),
         RolesLabel => ("Roles", "Roller", "Roller"),
         SaveRoles => ("Save roles", "Spara roller", "Gem roller"),
+        RoleDescAdmin => (
+            "Everything: all queues and all admin areas",
+            "Allt: alla köer och alla administrationsområden",
+            "Alt: alle køer og alle administrationsområder",
+        ),
+        RoleDescAgent => (
+            "Works tickets of the default queue",
+            "Arbetar med ärenden i standardkön",
+            "Arbejder med sager i standardkøen",
+        ),
+        RoleDescAuditor => (
+            "Reads the audit log; never ticket contents",
+            "Läser granskningsloggen, aldrig ärendenas innehåll",
+            "Læser revisionsloggen, aldrig sagernes indhold",
+        ),
         AccountHelp => ("Sign-in help", "Inloggningshjälp", "Login-hjælp"),
         TwoFactorOn => ("Two-factor on", "Tvåfaktor på", "Totrinsbekræftelse til"),
         ResetTwoFactor => (
@@ -1428,6 +1447,7 @@ pub enum RetKey {
     HoldContactHint,
     Address,
     Days,
+    Day,
     Ticket,
 }
 
@@ -1545,6 +1565,7 @@ pub fn rt(lang: Lang, key: RetKey) -> &'static str {
         ),
         Address => ("E-mail address", "E-postadress", "E-mailadresse"),
         Days => ("days", "dagar", "dage"),
+        Day => ("day", "dag", "dag"),
         Ticket => ("Ticket", "Ärende", "Sag"),
     };
     match lang {

@@ -523,7 +523,7 @@ async fn tickets_list(app: &Arc<App>, req: &Req) -> Resp {
 }
 
 /// Renders ticket `n` with an optional reply error and the text to keep.
-async fn render_ticket(
+pub(super) async fn render_ticket(
     app: &Arc<App>,
     req: &Req,
     session: &Session,

@@ -129,7 +129,7 @@ pub fn render(
                     @for r in roles {
                         tr {
                             td.role-name { (r.name) }
-                            td { (r.description) }
+                            td { (role_description(l, r)) }
                             td {
                                 @if !r.all_queues.is_empty() {
                                     div { (t(l, Key::AllQueues)) ": "
@@ -204,4 +204,23 @@ pub fn render(
         }
     };
     layout::page(req, t(l, Key::AdminRoles), body)
+}
+
+/// A role's description; the built-in roles' own (stored in English at setup) in the
+/// reader's language, unless an admin has changed it.
+fn role_description(l: crate::web::i18n::Lang, r: &RoleDef) -> &str {
+    let builtin = crate::auth::roles::builtin_roles(crate::helpdesk::queues::DEFAULT_QUEUE);
+    let untouched = r.builtin
+        && builtin
+            .iter()
+            .any(|b| b.name == r.name && b.description == r.description);
+    if !untouched {
+        return &r.description;
+    }
+    match r.name.as_str() {
+        crate::auth::roles::ADMIN => t(l, Key::RoleDescAdmin),
+        crate::auth::roles::AGENT => t(l, Key::RoleDescAgent),
+        crate::auth::roles::AUDITOR => t(l, Key::RoleDescAuditor),
+        _ => &r.description,
+    }
 }

@@ -11,7 +11,7 @@ use crate::gdpr::hold::{HeldContact, HeldTicket};
 use crate::gdpr::retention::{Action, PREVIEW_LIST, Plan, RetentionSettings, RunLog, RunReport};
 use crate::helpdesk::{Ticket, queues};
 use crate::web::http::Req;
-use crate::web::i18n::{RetKey as K, rt};
+use crate::web::i18n::{RetKey as K, classification_label, rt};
 
 /// Everything the page shows.
 pub struct RetentionView {
@@ -60,7 +60,8 @@ pub fn render(
     let body = html! {
         div.page-head { h1 { (rt(l, K::Title)) } (super::admin_roles::admin_nav(req)) }
         @if let Some(e) = error { p.error role="alert" { (e) } }
-        @if let Some(r) = report {
+        // After "Run now" (redirected here with `?ran=1`): the run just made, the newest.
+        @if let Some(r) = report.or_else(|| req.q("ran").and(v.log.runs.first())) {
             p.notice role="status" {
                 (rt(l, K::RunDone)) " "
                 (r.anonymised) " " (rt(l, K::Anonymised).to_lowercase()) ", "
@@ -85,9 +86,9 @@ pub fn render(
                     } }
                     tbody { @for r in &s.rules { tr {
                         td { @match &r.queue { Some(q) => (queue_name(q)), None => (rt(l, K::AllQueues)) } }
-                        td { (r.classification.map_or(rt(l, K::AllClassifications), |c| c.as_str())) }
+                        td { (r.classification.map_or(rt(l, K::AllClassifications), |c| classification_label(l, c))) }
                         td { (action_text(req, r.action)) }
-                        td { (r.after_days) " " (rt(l, K::Days)) }
+                        td { (r.after_days) " " (rt(l, if r.after_days == 1 { K::Day } else { K::Days })) }
                         td {
                             form method="post" action="/admin/retention/remove" {
                                 input type="hidden" name="csrf" value=(csrf);
@@ -111,7 +112,7 @@ pub fn render(
                 select #ret-class name="classification" {
                     option value="" selected[form.classification.is_empty()] { (rt(l, K::AllClassifications)) }
                     @for c in Classification::ALL {
-                        option value=(c.as_str()) selected[form.classification == c.as_str()] { (c.as_str()) }
+                        option value=(c.as_str()) selected[form.classification == c.as_str()] { (classification_label(l, c)) }
                     }
                 }
                 label for="ret-action" { (rt(l, K::Action)) }
@@ -160,7 +161,7 @@ pub fn render(
                     tbody { @for i in v.plan.items.iter().take(PREVIEW_LIST) { tr {
                         td { a href={ "/tickets/" (i.number) } { (crate::helpdesk::ticket_tag(i.number)) } }
                         td { (queue_name(&i.queue)) }
-                        td { (i.classification.as_str()) }
+                        td { (classification_label(l, i.classification)) }
                         td { (time_ms(i.closed_ms)) }
                         td { (action_text(req, i.action)) }
                     } } }
@@ -174,7 +175,7 @@ pub fn render(
                 button.primary type="submit" { (rt(l, K::RunNow)) }
             }
         }
-        section.card {
+        section.card #last-runs {
             h2 { (rt(l, K::LastRuns)) }
             @if v.log.runs.is_empty() {
                 p.hint { (rt(l, K::NoRuns)) }
@@ -222,7 +223,7 @@ fn holds_card(req: &Req, csrf: &str, v: &RetentionView) -> Markup {
                 div.table-wrap { table.tickets {
                     thead { tr {
                         th { (rt(l, K::Ticket)) } th { (rt(l, K::Queue)) } th { (rt(l, K::Reason)) }
-                        th { (rt(l, K::By)) } th { (rt(l, K::When)) }
+                        th { (rt(l, K::By)) } th { (rt(l, K::When)) } th {}
                     } }
                     tbody { @for h in &v.held_tickets { tr {
                         td { a href={ "/tickets/" (h.number) } { (crate::helpdesk::ticket_tag(h.number)) } }
@@ -230,6 +231,16 @@ fn holds_card(req: &Req, csrf: &str, v: &RetentionView) -> Markup {
                         td { (h.hold.reason) }
                         td { (h.hold.by) }
                         td { (time_ms(h.hold.at_ms)) }
+                        td {
+                            // Lifting needs the privacy area (or managing the queue, on the
+                            // ticket page).
+                            @if privacy {
+                                form method="post" action={ "/tickets/" (h.number) "/hold/lift" } {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    button.secondary type="submit" { (rt(l, K::Lift)) }
+                                }
+                            }
+                        }
                     } } }
                 } }
             }

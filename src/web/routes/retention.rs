@@ -109,18 +109,10 @@ pub(super) async fn page_post(app: &Arc<App>, req: &Req, uri: &Uri, action: &str
             .map_err(|_| Error::invalid("the hour must be 0 to 23 (UTC)")),
         "run" => {
             let r = blocking(app, move |a| retention::run(a, &actor, a.now_ms())).await;
+            // Redirect, so reloading the result does not start another run; the page
+            // shows the run just made (the newest of the last runs).
             return match r {
-                Ok(report) => {
-                    render(
-                        app,
-                        req,
-                        StatusCode::OK,
-                        &RuleForm::default(),
-                        None,
-                        Some(&report),
-                    )
-                    .await
-                }
+                Ok(_) => http::redirect("/admin/retention?ran=1#last-runs"),
                 Err(e) => pages::error_page(req, &e),
             };
         }
@@ -170,6 +162,15 @@ pub(super) async fn ticket_hold(app: &Arc<App>, req: &Req, uri: &Uri, n: &str, l
     .await;
     match r {
         Ok(_) => http::redirect(&format!("/tickets/{n}")),
+        // A bad reason or a hold already in place: the ticket page with the message.
+        Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict) => {
+            let status = if e.kind == ErrorKind::Conflict {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            super::render_ticket(app, req, session, n, status, "", Some(&e.message)).await
+        }
         Err(e) => pages::error_page(req, &e),
     }
 }
