@@ -411,15 +411,36 @@ pub fn run(app: &App, actor: &Actor, now: i64) -> Result<RunReport> {
     };
     // Addresses that may lose their last ticket (only in memory, never stored or logged).
     let mut addresses: BTreeSet<String> = BTreeSet::new();
+    // Blob reference counts, built once and kept across batches while nothing else
+    // changes the tables they derive from (building them is a pass over every article, too
+    // dear per batch on a large store); `u64` is the log head they are valid for.
+    let mut cached: Option<(References, u64)> = None;
     for chunk in plan.items.chunks(BATCH) {
         let batch = app.store.write(now, |tx| {
-            let mut refs = References::build(tx)?;
+            let head = tx.log_head()?;
+            let mut refs = match cached.take() {
+                Some((refs, valid_at))
+                    if !tx.log_touches_since(
+                        valid_at,
+                        &[Table::Articles, Table::MessageIds, Table::Outbound],
+                    )? =>
+                {
+                    refs
+                }
+                _ => References::build(tx)?,
+            };
             let rules = load(tx)?.rules;
             let mut out = Applied::default();
             for item in chunk {
                 apply(tx, &rules, item, now, &mut refs, &mut out)?;
             }
-            Ok(out)
+            // Our own record (if any) is the next one; `refs` already holds its changes.
+            let valid_at = if tx.is_empty() { head } else { head + 1 };
+            Ok((out, refs, valid_at))
+        });
+        let batch = batch.map(|(out, refs, valid_at)| {
+            cached = Some((refs, valid_at));
+            out
         });
         let batch = match batch {
             Ok(b) => b,

@@ -362,6 +362,12 @@ fn copy_rows(snap: &redb::ReadTransaction, new: &redb::Database) -> Result<()> {
         txn.open_table(ERASED)?;
     }
     txn.commit()?;
+    // Make the copy durable now, while writers go on: otherwise the catch-up commit under
+    // the writer's turn would flush gigabytes and stall them for seconds.
+    let mut txn = new.begin_write()?;
+    txn.set_durability(Durability::Immediate)?;
+    txn.open_table(LOG_STATE)?;
+    txn.commit()?;
     Ok(())
 }
 

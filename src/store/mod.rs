@@ -278,6 +278,28 @@ impl WriteTx {
         self.ops.is_empty()
     }
 
+    /// Sequence number of the newest committed change-log record; this transaction's own
+    /// record, if it changes anything, will be the next.
+    pub fn log_head(&self) -> Result<u64> {
+        let st = self.txn.open_table(LOG_STATE)?;
+        Ok(st.get("head")?.map(|v| v.value()).unwrap_or(0))
+    }
+
+    /// Whether a change-log record after `seq` changed a row of one of `tables` (so data
+    /// derived from those tables as of `seq` is stale). Reads the records after `seq` only.
+    pub fn log_touches_since(&self, seq: u64, tables: &[Table]) -> Result<bool> {
+        let ids: Vec<u8> = tables.iter().map(|t| t.id()).collect();
+        let log = self.txn.open_table(CHANGELOG)?;
+        for item in log.range(seq + 1..)? {
+            let (_, v) = item?;
+            let rec: ChangeRecord = codec::decode(v.value())?;
+            if rec.ops.iter().any(|op| ids.contains(&op.table)) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Marks this transaction as an erasure (GDPR Art. 17, retention): once it commits,
     /// the earlier after-images of every key it puts or deletes are due to be scrubbed
     /// from the change log by [`Store::purge_erased`], so anonymised or deleted personal
