@@ -370,6 +370,13 @@ pub enum Key {
     ActiveUser,
     RolesLabel,
     SaveRoles,
+    // admin area names
+    AreaUsers,
+    AreaMail,
+    AreaPolicies,
+    AreaBackups,
+    AreaAudit,
+    AreaPrivacy,
     // built-in role descriptions
     RoleDescAdmin,
     RoleDescAgent,
@@ -1230,6 +1237,20 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         ActiveUser => ("Active", "Aktiv", "Aktiv"),
         RolesLabel => ("Roles", "Roller", "Roller"),
         SaveRoles => ("Save roles", "Spara roller", "Gem roller"),
+        AreaUsers => (
+            "users and roles",
+            "användare och roller",
+            "brugere og roller",
+        ),
+        AreaMail => ("mail and queues", "e-post och köer", "e-mail og køer"),
+        AreaPolicies => (
+            "security and retention policies",
+            "säkerhets- och gallringsregler",
+            "sikkerheds- og sletteregler",
+        ),
+        AreaBackups => ("backups", "säkerhetskopior", "sikkerhedskopier"),
+        AreaAudit => ("audit log", "granskningslogg", "revisionslog"),
+        AreaPrivacy => ("data protection", "dataskydd", "databeskyttelse"),
         RoleDescAdmin => (
             "Everything: all queues and all admin areas",
             "Allt: alla köer och alla administrationsområden",

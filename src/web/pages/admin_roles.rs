@@ -141,7 +141,7 @@ pub fn render(
                                 }
                                 @if !r.areas.is_empty() {
                                     div { (t(l, Key::AdminAreas)) ": "
-                                        (r.areas.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")) }
+                                        (r.areas.iter().map(|a| area_label(l, *a)).collect::<Vec<_>>().join(", ")) }
                                 }
                                 // gdpr
                                 div.clearance { (t(l, Key::Clearance)) ": "
@@ -186,7 +186,7 @@ pub fn render(
                 }
                 fieldset { legend { (t(l, Key::AdminAreas)) }
                     @for a in Area::ALL {
-                        label.check { input type="checkbox" name="area" value=(a.as_str()) checked[has_area(a)]; " " (a.as_str()) }
+                        label.check { input type="checkbox" name="area" value=(a.as_str()) checked[has_area(a)]; " " (area_label(l, a)) }
                     }
                 }
                 // gdpr: roles limited by classification
@@ -223,4 +223,19 @@ fn role_description(l: crate::web::i18n::Lang, r: &RoleDef) -> &str {
         crate::auth::roles::AUDITOR => t(l, Key::RoleDescAuditor),
         _ => &r.description,
     }
+}
+
+/// The name of admin area `a` in the reader's language.
+fn area_label(l: crate::web::i18n::Lang, a: Area) -> &'static str {
+    t(
+        l,
+        match a {
+            Area::Users => Key::AreaUsers,
+            Area::Mail => Key::AreaMail,
+            Area::Policies => Key::AreaPolicies,
+            Area::Backups => Key::AreaBackups,
+            Area::Audit => Key::AreaAudit,
+            Area::Privacy => Key::AreaPrivacy,
+        },
+    )
 }
