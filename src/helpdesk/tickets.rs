@@ -507,18 +507,6 @@ pub fn ticket_ids(t: &Ticket, arts: &[Article], today: jiff::civil::Date) -> IdS
     ids
 }
 
-/// `t`'s subject masked for lists shown outside the ticket page (contact page, privacy
-/// search): every number detected anywhere in the ticket is masked ([`ticket_ids`]).
-/// Reads the thread only when the subject holds enough digits to hold such a number.
-pub fn masked_subject(r: &impl Reader, t: &Ticket, today: jiff::civil::Date) -> Result<String> {
-    let ids = if t.subject.bytes().filter(u8::is_ascii_digit).count() >= 10 {
-        ticket_ids(t, &articles(r, t.number)?, today)
-    } else {
-        IdSet::new()
-    };
-    Ok(mask(&t.subject, &ids, today))
-}
-
 /// Whether grants `g` allow `perm` on ticket `t`: the permission on its queue and the
 /// clearance for its classification there (Art. 9, 32).
 pub fn may(g: &crate::auth::roles::Grants, t: &Ticket, perm: QueuePerm) -> bool {
