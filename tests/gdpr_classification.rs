@@ -318,6 +318,121 @@ fn national_ids_classify_mask_reveal_and_limit_roles() {
     assert!(raw.contains("Auto-Submitted: auto-replied"), "{raw}");
     assert!(raw.contains(MASKED) && !raw.contains(CPR), "{raw}");
 
+    // ---- Masking per number: a number detected once (after "Personnummer") is masked
+    // everywhere in the ticket, also after look-alike labels and in other spellings. ----
+    let per_mail = format!(
+        "From: Nils Kund <nils@kund.example.se>\r\nTo: {SUPPORT}\r\n\
+         Subject: PERMARK Ordernummer {PNR}?\r\nMessage-ID: <per-1@kund.example.se>\r\n\
+         Date: Mon, 2 Mar 2026 10:04:00 +0100\r\n\r\n\
+         order number {PNR} hmm. Personnummer {PNR}\r\n"
+    );
+    assert_eq!(
+        smtp_deliver(server.smtp, "nils@kund.example.se", SUPPORT, &per_mail),
+        250
+    );
+    let api: serde_json::Value =
+        serde_json::from_str(&c.get("/api/v1/tickets", &admin).text()).expect("api list");
+    let per = api
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["subject"].as_str().unwrap_or("").contains("PERMARK"))
+        .unwrap_or_else(|| panic!("no PERMARK in {api}"));
+    assert_eq!(per["subject"], format!("PERMARK Ordernummer {MASKED}?"));
+    assert_eq!(per["classification"], "confidential");
+    let per = per["number"].as_u64().unwrap();
+    let follow = format!(
+        "From: Nils Kund <nils@kund.example.se>\r\nTo: {SUPPORT}\r\n\
+         Subject: Re: [#{per}] PERMARK\r\nMessage-ID: <per-2@kund.example.se>\r\n\
+         In-Reply-To: <per-1@kund.example.se>\r\n\
+         Date: Mon, 2 Mar 2026 10:05:00 +0100\r\n\r\n\
+         Ring {PNR} eller tel. 811218 9876. Kundnr 19811218-9876, Fax: 8112189876, \
+         Mobil 811218+9876.\r\n"
+    );
+    assert_eq!(
+        smtp_deliver(server.smtp, "nils@kund.example.se", SUPPORT, &follow),
+        250
+    );
+    let no_digits = |what: &str, text: &str| {
+        for clear in ["811218", "8112189876"] {
+            assert!(!text.contains(clear), "{what} shows {clear}: {text}");
+        }
+    };
+    let list = c.get("/tickets", &admin).text();
+    no_digits("list", &list);
+    assert!(list.contains(&format!("PERMARK Ordernummer {MASKED}?")));
+    let page = c.get(&format!("/tickets/{per}"), &admin).text();
+    no_digits("page", &page);
+    for shown in [
+        format!("order number {MASKED} hmm. Personnummer {MASKED}"),
+        format!("Ring {MASKED} eller tel. XXXXXX XXXX. Kundnr XXXXXXXX-XXXX"),
+        "Fax: XXXXXXXXXX, Mobil XXXXXX+XXXX.".to_string(),
+    ] {
+        assert!(page.contains(&shown), "{shown} not in {page}");
+    }
+    let per_json = c.get(&format!("/api/v1/tickets/{per}"), &admin).text();
+    no_digits("api", &per_json);
+    let per_view: serde_json::Value = serde_json::from_str(&per_json).unwrap();
+    assert_eq!(
+        per_view["articles"].as_array().unwrap().len(),
+        3,
+        "{per_json}"
+    );
+    let cli = trygg(&[
+        "ticket",
+        "show",
+        &per.to_string(),
+        "--json",
+        "--data",
+        &data.display().to_string(),
+    ]);
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    no_digits("trygg ticket show", &String::from_utf8_lossy(&cli.stdout));
+    // The auto-acknowledgement and an agent's answer, as sent (headers unfolded).
+    let raw_of = |article: &serde_json::Value| {
+        c.get(
+            &format!("/tickets/{per}/articles/{}/raw", article["id"]),
+            &admin,
+        )
+        .text()
+        .replace("\r\n ", " ")
+        .replace("\r\n\t", " ")
+    };
+    let per_ack = per_view["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["direction"] == "out")
+        .unwrap_or_else(|| panic!("no acknowledgement in {per_view}"));
+    let raw = raw_of(per_ack);
+    assert!(
+        raw.contains(&format!(
+            "We have received your request: PERMARK Ordernummer {MASKED}?"
+        )),
+        "{raw}"
+    );
+    no_digits("auto-acknowledgement", &raw);
+    let a = c.post(
+        &format!("/tickets/{per}/reply"),
+        &admin,
+        &[("csrf", &csrf), ("text", "Thank you, we are on it.")],
+    );
+    assert_eq!(a.status, 303, "{}", a.text());
+    let per_view: serde_json::Value =
+        serde_json::from_str(&c.get(&format!("/api/v1/tickets/{per}"), &admin).text()).unwrap();
+    let answer = per_view["articles"].as_array().unwrap().last().unwrap();
+    assert_eq!(answer["direction"], "out");
+    let raw = raw_of(answer);
+    assert!(
+        raw.contains(&format!("PERMARK Ordernummer {MASKED}?")),
+        "{raw}"
+    );
+    no_digits("agent's answer", &raw);
+
     // ---- Reveal: POST with CSRF, shows the digits once, audited. ----
     let reveal_path = format!("/tickets/{cpr}/reveal");
     assert_eq!(c.post(&reveal_path, &admin, &[]).status, 403, "CSRF needed");

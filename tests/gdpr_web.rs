@@ -513,3 +513,216 @@ fn consent_rectification_and_subject_requests_over_https() {
         );
     }
 }
+
+/// The contact page and the privacy search mask national IDs per number (a number detected
+/// in a ticket's text is masked in its subject too, after a look-alike label); a consent
+/// whose evidence lies in a ticket above the viewer's clearance shows neither its number
+/// nor a link, and the exports leave the reference out for that viewer; consent input is
+/// counted in characters, control characters and impossible dates are refused.
+#[test]
+fn contact_masking_evidence_clearance_and_consent_validation() {
+    const CARL: &str = "carl@kunde.example.dk";
+    const CARL_URL: &str = "/contacts/carl%40kunde.example.dk";
+    const CPR: &str = "010203-1234";
+    const PW: &str = "Granit-Hav-Moln-456";
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &[MAILBOX], &[]);
+    let server = Server::start(&data);
+    for (id, subject, body) in [
+        (
+            "c1@kunde",
+            "CARL-CONF Ordernummer 010203-1234",
+            "Mit CPR er 010203-1234.",
+        ),
+        ("c2@kunde", "CARL-OPEN hej", "Ja tak til nyhedsbrevet."),
+    ] {
+        let raw = mail(
+            "Carl Kunde <carl@kunde.example.dk>",
+            None,
+            id,
+            subject,
+            body,
+        );
+        assert_eq!(smtp_deliver(server.smtp, CARL, MAILBOX, &raw), 250);
+    }
+    let list = ticket_list(&data);
+    let ticket = |marker: &str| {
+        let t = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["subject"].as_str().unwrap_or("").contains(marker))
+            .unwrap_or_else(|| panic!("no {marker} in {list}"));
+        (
+            t["number"].as_u64().unwrap(),
+            t["classification"].as_str().unwrap().to_string(),
+        )
+    };
+    let (conf, class) = ticket("CARL-CONF");
+    assert_eq!(class, "confidential");
+    let (open, class) = ticket("CARL-OPEN");
+    assert_eq!(class, "internal");
+    let conf_a = ticket_show(&data, conf)["articles"][0]["id"]
+        .as_u64()
+        .unwrap();
+    let open_a = ticket_show(&data, open)["articles"][0]["id"]
+        .as_u64()
+        .unwrap();
+
+    let client = Client::new(&data, server.http);
+    let admin = client.login(ADMIN, ADMIN_PW).expect("admin login");
+    let csrf = hidden(&client.get("/tickets", &admin).text(), "csrf").expect("csrf");
+    let see_other = |a: common::https::Answer| assert_eq!(a.status, 303, "{}", a.text());
+    // A role cleared only for internal tickets of the general queue.
+    see_other(client.post(
+        "/admin/roles",
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("name", "low"),
+            ("description", "internal only"),
+            ("q:general", "read"),
+            ("q:general", "reply"),
+            ("q:general", "change"),
+            ("clearance", "internal"),
+        ],
+    ));
+    see_other(client.post(
+        "/admin/users",
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("email", "low@helpdesk.example.com"),
+            ("name", "Low"),
+            ("password", PW),
+            ("role", "low"),
+        ],
+    ));
+
+    // ---- Consent input validation (the form comes back with the message). ----
+    let consent = |purpose: &str, wording: &str, given: &str, article: &str| {
+        client.post(
+            &format!("{CARL_URL}/consents"),
+            &admin,
+            &[
+                ("csrf", csrf.as_str()),
+                ("purpose", purpose),
+                ("wording", wording),
+                ("given", given),
+                ("channel", "email"),
+                ("article", article),
+                ("note", ""),
+                ("affirmed", "yes"),
+            ],
+        )
+    };
+    let conf_ref = format!("{conf}-{conf_a}");
+    let open_ref = format!("{open}-{open_a}");
+    for (purpose, wording, given, needle) in [
+        ("News\u{7}letter", "Ok?", "2026-03-01", "control characters"),
+        (
+            "Newsletter",
+            "Ok?\u{1b}[2J",
+            "2026-03-01",
+            "control characters",
+        ),
+        ("Newsletter", "Ok?", "1800-01-01", "before 1990-01-01"),
+        ("Newsletter", "Ok?", "2999-01-01", "in the future"),
+        (&"å".repeat(201), "Ok?", "2026-03-01", "200 characters"),
+    ] {
+        let a = consent(purpose, wording, given, &conf_ref);
+        assert_eq!(a.status, 400, "{purpose:?} {given}: {}", a.text());
+        assert!(a.text().contains(needle), "{needle}: {}", a.text());
+        assert!(
+            a.text().contains("id=\"k-purpose\""),
+            "the form is shown again"
+        );
+    }
+    // 150 × å is 300 bytes but 150 characters: accepted; line breaks in the wording too.
+    let purpose_aa = format!("{}-CONF", "å".repeat(150));
+    see_other(consent(
+        &purpose_aa,
+        "Line one\r\nLine two",
+        "2026-03-01",
+        &conf_ref,
+    ));
+    see_other(consent("OPEN-PURPOSE", "Ok?", "2026-03-02", &open_ref));
+
+    // ---- Masked per number on the contact page and in the privacy search. ----
+    let masked = "CARL-CONF Ordernummer XXXXXX-XXXX";
+    let page = client.get(CARL_URL, &admin).text();
+    assert!(!page.contains(CPR), "{page}");
+    assert_eq!(
+        page.matches(masked).count(),
+        2,
+        "ticket list and evidence select: {page}"
+    );
+    let found = client.post(
+        "/admin/privacy",
+        &admin,
+        &[("csrf", csrf.as_str()), ("email", CARL)],
+    );
+    assert_eq!(found.status, 200);
+    let f = found.text();
+    assert!(f.contains(masked) && !f.contains(CPR), "{f}");
+    // The export is the person's own data: unmasked.
+    let zip = client.post(
+        "/admin/privacy/export",
+        &admin,
+        &[
+            ("csrf", &csrf),
+            ("email", CARL),
+            ("phone", ""),
+            ("national_id", ""),
+        ],
+    );
+    assert_eq!(zip.status, 200, "{}", zip.text());
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.body.clone())).unwrap();
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("data.json").unwrap(), &mut json).unwrap();
+    assert!(json.contains(CPR));
+
+    // ---- The privacy admin sees every evidence reference. ----
+    assert!(page.contains(&format!("href=\"/tickets/{conf}#article-{conf_a}\"")));
+    let j = client
+        .get(&format!("{CARL_URL}/consents.json"), &admin)
+        .text();
+    assert!(j.contains(&format!("\"{conf_ref}\"")), "{j}");
+
+    // ---- A viewer below the evidence ticket's classification sees neither number nor
+    // link, and the exports leave the reference out. ----
+    let low = client
+        .login("low@helpdesk.example.com", PW)
+        .expect("low login");
+    let lp = client.get(CARL_URL, &low);
+    assert_eq!(lp.status, 200, "{}", lp.text());
+    let lp = lp.text();
+    assert!(
+        lp.contains(&purpose_aa) && lp.contains("OPEN-PURPOSE"),
+        "{lp}"
+    );
+    assert!(lp.contains("a message in a ticket you cannot open"), "{lp}");
+    assert!(!lp.contains(&format!("[#{conf}]")), "{lp}");
+    assert!(!lp.contains(&format!("/tickets/{conf}")), "{lp}");
+    assert!(!lp.contains("CARL-CONF") && !lp.contains(&conf_ref));
+    assert!(lp.contains(&format!("href=\"/tickets/{open}#article-{open_a}\"")));
+    let sv = client.get(&format!("{CARL_URL}?lang=sv"), &low).text();
+    assert!(sv.contains("ett meddelande i ett ärende du inte kan öppna"));
+    let lj: serde_json::Value = serde_json::from_str(
+        &client
+            .get(&format!("{CARL_URL}/consents.json"), &low)
+            .text(),
+    )
+    .unwrap();
+    let evidence: Vec<&str> = lj["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["evidence_article"].as_str().unwrap())
+        .collect();
+    assert_eq!(evidence, ["", open_ref.as_str()]);
+    let lc = client.get(&format!("{CARL_URL}/consents.csv"), &low).text();
+    assert!(!lc.contains(&conf_ref) && lc.contains(&open_ref), "{lc}");
+    drop(server);
+}

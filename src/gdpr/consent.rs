@@ -121,10 +121,40 @@ pub struct NewConsent {
     pub affirmed: bool,
 }
 
-/// Longest accepted purpose, in bytes.
+/// Longest accepted purpose, in characters (Unicode scalar values, as a form's
+/// `maxlength` counts them for the letters people type).
 pub const MAX_PURPOSE: usize = 200;
-/// Longest accepted wording or evidence note, in bytes.
+/// Longest accepted wording or evidence note, in characters.
 pub const MAX_TEXT: usize = 8 * 1024;
+/// The earliest accepted date of consent, 1990-01-01T00:00:00Z in Unix ms: older dates are
+/// typing mistakes (e.g. 1800-01-01), not records anyone can prove (Art. 7(1)).
+pub const EARLIEST_GIVEN_MS: i64 = 631_152_000_000;
+
+/// Checks a consent text field: at most `max` characters and no control characters
+/// (they would travel raw into CSV exports and confuse readers); `multi_line` fields may
+/// hold newlines (`\r\n` is stored as `\n`) and tabs. Returns the text trimmed.
+/// Errors: `Invalid` naming the field.
+pub fn clean_field(field: &str, value: &str, max: usize, multi_line: bool) -> Result<String> {
+    let v = if multi_line {
+        value.trim().replace("\r\n", "\n")
+    } else {
+        value.trim().to_string()
+    };
+    if v.chars().count() > max {
+        return Err(Error::invalid(format!(
+            "{field} must be at most {max} characters"
+        )));
+    }
+    let allowed = |c: char| multi_line && matches!(c, '\n' | '\t');
+    if v.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(Error::invalid(if multi_line {
+            format!("{field} must not contain control characters (only line breaks and tabs)")
+        } else {
+            format!("{field} must not contain control characters or line breaks")
+        }));
+    }
+    Ok(v)
+}
 
 fn key(contact: &str, id: u64) -> Vec<u8> {
     let mut k = prefix(contact);
@@ -154,27 +184,34 @@ pub fn record(
         ));
     }
     let contact = crate::helpdesk::settings::normalise_address("contact", &new.contact)?;
-    let purpose = new.purpose.trim().to_string();
-    let wording = new.wording.trim().to_string();
-    if purpose.is_empty() || purpose.len() > MAX_PURPOSE {
+    let purpose = clean_field("purpose", &new.purpose, MAX_PURPOSE, false)?;
+    let wording = clean_field(
+        "the wording shown to the data subject",
+        &new.wording,
+        MAX_TEXT,
+        true,
+    )?;
+    if purpose.is_empty() {
         return Err(Error::invalid(format!(
-            "purpose must be 1 to {MAX_PURPOSE} bytes"
+            "purpose must be 1 to {MAX_PURPOSE} characters"
         )));
     }
-    if wording.is_empty() || wording.len() > MAX_TEXT {
+    if wording.is_empty() {
         return Err(Error::invalid(format!(
-            "the wording shown to the data subject is required (at most {MAX_TEXT} bytes)"
+            "the wording shown to the data subject is required (at most {MAX_TEXT} characters)"
         )));
     }
-    if new.evidence.note.len() > MAX_TEXT {
-        return Err(Error::invalid(format!(
-            "evidence note must be at most {MAX_TEXT} bytes"
-        )));
-    }
+    let mut evidence = new.evidence;
+    evidence.note = clean_field("evidence note", &evidence.note, MAX_TEXT, true)?;
     if new.given_ms > now_ms {
         return Err(Error::invalid("consent cannot be given in the future"));
     }
-    if new.channel == Channel::Email && new.evidence.article.is_none() {
+    if new.given_ms < EARLIEST_GIVEN_MS {
+        return Err(Error::invalid(
+            "consent cannot be given before 1990-01-01: check the date",
+        ));
+    }
+    if new.channel == Channel::Email && evidence.article.is_none() {
         return Err(Error::invalid(
             "consent given by e-mail needs the article in which the data subject said yes",
         ));
@@ -186,7 +223,7 @@ pub fn record(
         wording,
         given_ms: new.given_ms,
         channel: new.channel,
-        evidence: new.evidence,
+        evidence,
         recorded_by: recorded_by.to_string(),
         recorded_ms: now_ms,
         withdrawn: None,
@@ -211,6 +248,8 @@ pub fn withdraw(
     if c.withdrawn.is_some() {
         return Err(Error::conflict("this consent was already withdrawn"));
     }
+    let mut withdrawal = withdrawal;
+    withdrawal.evidence.note = clean_field("note", &withdrawal.evidence.note, MAX_TEXT, true)?;
     if withdrawal.at_ms > now_ms || withdrawal.at_ms < c.given_ms {
         return Err(Error::invalid(
             "withdrawal must lie between the consent and now",
@@ -260,12 +299,15 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
+    /// A base time after [`EARLIEST_GIVEN_MS`] (2023-11-14).
+    const T: i64 = 1_700_000_000_000;
+
     fn new(contact: &str) -> NewConsent {
         NewConsent {
             contact: contact.into(),
             purpose: "Newsletter".into(),
             wording: "May we send you our monthly newsletter?".into(),
-            given_ms: 1_000,
+            given_ms: T + 1_000,
             channel: Channel::Email,
             evidence: Evidence {
                 article: Some((1001, 7)),
@@ -280,14 +322,26 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("t.redb")).expect("store");
         let c = store
-            .write(2_000, |tx| {
-                record(tx, 1, 2_000, "agent@example.org", new("Ann@Example.ORG"))
+            .write(T + 2_000, |tx| {
+                record(
+                    tx,
+                    1,
+                    T + 2_000,
+                    "agent@example.org",
+                    new("Ann@Example.ORG"),
+                )
             })
             .expect("record");
         assert_eq!(c.contact, "ann@example.org");
         store
-            .write(3_000, |tx| {
-                record(tx, 2, 3_000, "agent@example.org", new("bob@example.org"))
+            .write(T + 3_000, |tx| {
+                record(
+                    tx,
+                    2,
+                    T + 3_000,
+                    "agent@example.org",
+                    new("bob@example.org"),
+                )
             })
             .expect("record");
         assert!(
@@ -296,18 +350,18 @@ mod tests {
                 .expect("read")
         );
         let w = Withdrawal {
-            at_ms: 2_500,
+            at_ms: T + 2_500,
             channel: Channel::Phone,
             recorded_by: "agent@example.org".into(),
             evidence: Evidence::default(),
         };
         store
-            .write(4_000, |tx| {
-                withdraw(tx, "ann@example.org", 1, 4_000, w.clone())
+            .write(T + 4_000, |tx| {
+                withdraw(tx, "ann@example.org", 1, T + 4_000, w.clone())
             })
             .expect("withdraw");
-        let again = store.write(4_000, |tx| {
-            withdraw(tx, "ann@example.org", 1, 4_000, w.clone())
+        let again = store.write(T + 4_000, |tx| {
+            withdraw(tx, "ann@example.org", 1, T + 4_000, w.clone())
         });
         assert_eq!(
             again.map(|_| ()).map_err(|e| e.kind),
@@ -317,7 +371,7 @@ mod tests {
             .read(|r| history(r, "ann@example.org"))
             .expect("history");
         assert_eq!(h.len(), 1);
-        assert_eq!(h[0].withdrawn.as_ref().map(|w| w.at_ms), Some(2_500));
+        assert_eq!(h[0].withdrawn.as_ref().map(|w| w.at_ms), Some(T + 2_500));
         assert!(
             !store
                 .read(|r| has_active(r, "ann@example.org", "newsletter"))
@@ -326,7 +380,7 @@ mod tests {
         // The other contact's record is untouched, and erasure removes only Ann's.
         assert_eq!(
             store
-                .write(5_000, |tx| erase(tx, "ann@example.org"))
+                .write(T + 5_000, |tx| erase(tx, "ann@example.org"))
                 .expect("erase"),
             1
         );
@@ -343,6 +397,31 @@ mod tests {
                 .expect("h")
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn limits_count_characters_and_multi_line_fields_keep_breaks() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.redb")).expect("store");
+        let c = store
+            .write(T + 2_000, |tx| {
+                record(
+                    tx,
+                    1,
+                    T + 2_000,
+                    "agent@example.org",
+                    NewConsent {
+                        // 150 characters, 300 bytes: within the 200-character limit.
+                        purpose: "å".repeat(150),
+                        wording: "Line one\r\n\tLine two".into(),
+                        given_ms: EARLIEST_GIVEN_MS,
+                        ..new("a@example.org")
+                    },
+                )
+            })
+            .expect("record");
+        assert_eq!(c.purpose.chars().count(), 150);
+        assert_eq!(c.wording, "Line one\n\tLine two");
     }
 
     #[test]
@@ -373,7 +452,7 @@ mod tests {
             ),
             (
                 NewConsent {
-                    given_ms: 9_999,
+                    given_ms: T + 9_999,
                     ..new("a@example.org")
                 },
                 "future",
@@ -386,10 +465,57 @@ mod tests {
                 "article",
             ),
             (new("not an address"), "contact"),
+            (
+                NewConsent {
+                    given_ms: EARLIEST_GIVEN_MS - 1,
+                    ..new("a@example.org")
+                },
+                "1990",
+            ),
+            (
+                NewConsent {
+                    purpose: "News\u{7}letter".into(),
+                    ..new("a@example.org")
+                },
+                "control characters",
+            ),
+            (
+                NewConsent {
+                    purpose: "News\nletter".into(),
+                    ..new("a@example.org")
+                },
+                "line breaks",
+            ),
+            (
+                NewConsent {
+                    wording: "Yes\u{1b}[31m".into(),
+                    ..new("a@example.org")
+                },
+                "control characters",
+            ),
+            (
+                NewConsent {
+                    evidence: Evidence {
+                        article: Some((1001, 7)),
+                        note: "form\u{0}".into(),
+                    },
+                    ..new("a@example.org")
+                },
+                "control characters",
+            ),
+            (
+                NewConsent {
+                    purpose: "å".repeat(MAX_PURPOSE + 1),
+                    ..new("a@example.org")
+                },
+                "200 characters",
+            ),
         ];
         for (input, needle) in cases {
             let err = store
-                .write(2_000, |tx| record(tx, 1, 2_000, "agent@example.org", input))
+                .write(T + 2_000, |tx| {
+                    record(tx, 1, T + 2_000, "agent@example.org", input)
+                })
                 .expect_err(needle);
             assert_eq!(err.kind, crate::error::ErrorKind::Invalid);
             assert!(

@@ -127,6 +127,50 @@ pub struct ContactView {
     pub may_record_consent: bool,
     /// How the audit trail names this contact.
     pub audit_ref: String,
+    /// Ids of consents whose evidence article lies in a ticket the viewer may not open
+    /// (its queue or classification, Art. 9, 32): their `evidence.article` is cleared in
+    /// [`ContactView::consents`] and the page says only that it is a message in such a
+    /// ticket ([`redact_evidence`]).
+    pub evidence_hidden: Vec<u64>,
+}
+
+/// Clears the evidence articles of `list` that lie in tickets `g` may not read (unless `g`
+/// has the `privacy` area, which sees everything), so a consent history does not leak the
+/// number of a ticket above the viewer's clearance (Art. 5(1)(f), 32). Returns the ids of
+/// the consents changed.
+pub fn redact_evidence(r: &impl Reader, g: &Grants, list: &mut [Consent]) -> Result<Vec<u64>> {
+    let mut hidden = Vec::new();
+    if g.has_area(Area::Privacy) {
+        return Ok(hidden);
+    }
+    let readable = |n: u64| -> Result<bool> {
+        Ok(
+            match r.get_rec::<Ticket>(Table::Tickets, &crate::store::codec::be(n))? {
+                Some(t) => may(g, &t, QueuePerm::Read),
+                None => true,
+            },
+        )
+    };
+    for c in list.iter_mut() {
+        let mut changed = false;
+        if let Some((n, _)) = c.evidence.article
+            && !readable(n)?
+        {
+            c.evidence.article = None;
+            changed = true;
+        }
+        if let Some(w) = c.withdrawn.as_mut()
+            && let Some((n, _)) = w.evidence.article
+            && !readable(n)?
+        {
+            w.evidence.article = None;
+            changed = true;
+        }
+        if changed {
+            hidden.push(c.id);
+        }
+    }
+    Ok(hidden)
 }
 
 /// The contact page of `address` (audited `contact.view`). Errors: `NotFound` when the
@@ -144,14 +188,21 @@ pub fn view(app: &App, actor: &Actor, address_in: &str) -> Result<ContactView> {
             let g = ok.grants;
             let privacy = g.has_area(Area::Privacy);
             let all = tickets_of(tx, &addr)?;
-            let visible: Vec<Ticket> = all
+            let mut visible: Vec<Ticket> = all
                 .iter()
                 .filter(|t| may(g, t, QueuePerm::Read))
                 .cloned()
                 .collect();
+            let today = crate::gdpr::classification::today(app.now_ms());
             let mut evidence = Vec::new();
-            for t in &visible {
-                for a in crate::helpdesk::tickets::articles(tx, t.number)? {
+            for t in &mut visible {
+                let arts = crate::helpdesk::tickets::articles(tx, t.number)?;
+                // gdpr: subjects masked per number detected anywhere in the ticket (Art. 25).
+                let ids = crate::helpdesk::tickets::ticket_ids(t, &arts, today);
+                let masked =
+                    |s: &str| crate::gdpr::national_id::mask_known(s, &ids, today).into_owned();
+                t.subject = masked(&t.subject);
+                for a in arts {
                     let from_them = a.direction == Direction::In
                         && (a.from.address.eq_ignore_ascii_case(&addr)
                             || a.reply_to
@@ -162,13 +213,14 @@ pub fn view(app: &App, actor: &Actor, address_in: &str) -> Result<ContactView> {
                             ticket: t.number,
                             article: a.id,
                             created_ms: a.created_ms,
-                            subject: a.subject.clone(),
+                            subject: masked(&a.subject),
                         });
                     }
                 }
             }
             evidence.sort_by_key(|e| std::cmp::Reverse(e.created_ms));
-            let consents = consent::history(tx, &addr)?;
+            let mut consents = consent::history(tx, &addr)?;
+            let evidence_hidden = redact_evidence(tx, g, &mut consents)?;
             let view = ContactView {
                 contact: tx.get_rec(Table::Contacts, addr.as_bytes())?,
                 may_rectify: privacy || all.iter().any(|t| may(g, t, QueuePerm::Change)),
@@ -178,6 +230,7 @@ pub fn view(app: &App, actor: &Actor, address_in: &str) -> Result<ContactView> {
                 consents,
                 evidence,
                 audit_ref: audit_ref.clone(),
+                evidence_hidden,
             };
             let detail = format!(
                 "{} tickets, {} consents shown",
@@ -485,9 +538,6 @@ pub fn withdraw_consent(
                     note: note.trim().to_string(),
                 },
             };
-            if w.evidence.note.len() > consent::MAX_TEXT {
-                return Err(Error::invalid("evidence note is too long"));
-            }
             let c = consent::withdraw(tx, &addr, id, now, w)?;
             Ok((c, format!("consent {id}")))
         },
@@ -519,8 +569,10 @@ pub fn consent_export(
         Need::AreaOrContact(Area::Privacy, addr.clone(), QueuePerm::Read),
         "consent.export",
         &audit_ref,
-        |tx, _| {
-            let list = consent::history(tx, &addr)?;
+        |tx, ok| {
+            let mut list = consent::history(tx, &addr)?;
+            // Evidence in tickets the viewer may not open is left out (Art. 32).
+            redact_evidence(tx, ok.grants, &mut list)?;
             let text = match format {
                 ExportFormat::Json => consents_json(&addr, now, &list)?,
                 ExportFormat::Csv => consents_csv(&list)?,

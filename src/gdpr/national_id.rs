@@ -181,6 +181,114 @@ pub fn mask(text: &str, today: Date) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(s)
 }
 
+/// The canonical key of a found number, so that every spelling of it compares equal: its
+/// last ten digits (`811218-9876`, `19811218-9876`, `811218+9876` and `8112189876` all give
+/// `8112189876`). A CPR number and a Swedish number with the same digits share a key; for
+/// masking that errs on the safe side.
+pub fn key(text: &str, f: &Found) -> String {
+    let digits: Vec<u8> = text.as_bytes()[f.start..f.end]
+        .iter()
+        .copied()
+        .filter(u8::is_ascii_digit)
+        .collect();
+    let tail = &digits[digits.len().saturating_sub(10)..];
+    String::from_utf8_lossy(tail).into_owned()
+}
+
+/// Adds the [`key`]s of the numbers found in `text` (as of `today`) to `ids`.
+pub fn collect(text: &str, today: Date, ids: &mut std::collections::BTreeSet<String>) {
+    for f in find(text, today) {
+        ids.insert(key(text, &f));
+    }
+}
+
+/// `text` with every number found in it masked ([`mask`]) and, beyond that, every occurrence
+/// of a number in `ids` ([`key`]s detected elsewhere, e.g. in the same ticket), however it
+/// is written: with `-`, `+` or spaces between digits, in the 10- or 12-digit form, and
+/// whatever label stands before it. Once a number is known to be someone's identity number
+/// it is masked wherever it appears next to it (GDPR Art. 25, 87): "Ordernummer
+/// 811218-9876" is not an order number when the same text calls it a personnummer.
+/// An occurrence must not be glued to further digits. Lengths are kept.
+pub fn mask_known<'a>(
+    text: &'a str,
+    ids: &std::collections::BTreeSet<String>,
+    today: Date,
+) -> std::borrow::Cow<'a, str> {
+    let first = mask(text, today);
+    if ids.is_empty() {
+        return first;
+    }
+    let b = first.as_bytes();
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() || (i > 0 && b[i - 1].is_ascii_digit()) {
+            i += 1;
+            continue;
+        }
+        match known_at(b, i, ids) {
+            Some(end) => {
+                spans.push((i, end));
+                i = end;
+            }
+            None => i += 1,
+        }
+    }
+    if spans.is_empty() {
+        return first;
+    }
+    let mut out = first.into_owned().into_bytes();
+    for (s, e) in spans {
+        for c in &mut out[s..e] {
+            if c.is_ascii_digit() {
+                *c = b'X';
+            }
+        }
+    }
+    // Only ASCII digits were replaced by ASCII `X`: still UTF-8.
+    std::borrow::Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
+/// Whether a known number starts at `start` (a digit not preceded by a digit): the end of
+/// its span. Digits may be separated by single `-`, `+` or spaces; 12 digits (whose first
+/// two are a century 18, 19 or 20) are tried before 10. The span must not be followed by
+/// a digit.
+fn known_at(b: &[u8], start: usize, ids: &std::collections::BTreeSet<String>) -> Option<usize> {
+    let mut digits = Vec::with_capacity(12);
+    let mut ends = Vec::with_capacity(12);
+    let mut j = start;
+    while j < b.len() && digits.len() < 12 {
+        let c = b[j];
+        if c.is_ascii_digit() {
+            digits.push(c);
+            j += 1;
+            ends.push(j);
+        } else if matches!(c, b'-' | b'+' | b' ') && b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    let fits = |n: usize| -> Option<usize> {
+        let end = *ends.get(n - 1)?;
+        if b.get(end).is_some_and(u8::is_ascii_digit) {
+            return None;
+        }
+        if n == 12 && !matches!(&digits[..2], b"18" | b"19" | b"20") {
+            return None;
+        }
+        let tail = std::str::from_utf8(&digits[n - 10..n]).ok()?;
+        ids.contains(tail).then_some(end)
+    };
+    (digits.len() >= 12)
+        .then(|| fits(12))
+        .flatten()
+        .or_else(|| (digits.len() >= 10).then(|| fits(10)).flatten())
+}
+
 /// The byte before `i` makes the run part of a longer token (letters, digits, or a
 /// separator that itself follows something).
 fn glued_before(b: &[u8], i: usize) -> bool {
@@ -577,6 +685,51 @@ mod tests {
     }
 
     #[test]
+    fn a_known_number_is_masked_in_every_spelling_and_after_any_label() {
+        let mut ids = std::collections::BTreeSet::new();
+        collect("Personnummer 811218-9876", today(), &mut ids);
+        assert_eq!(ids.iter().collect::<Vec<_>>(), ["8112189876"]);
+        // Alone, the look-alike labels keep these numbers in clear ...
+        let t = "Ordernummer 811218-9876? order number 811218-9876, tel. 811218-9876 \
+                 kundnummer 811218-9876 Fax: 8112189876 Mobil 811218 9876 \
+                 Kundnr 19811218-9876 Ring 811218 - / 198112189876.";
+        assert_eq!(mask(t, today()), t);
+        // ... but not once the same number is known as an identity number.
+        let m = mask_known(t, &ids, today());
+        assert!(!m.contains("9876"), "{m}");
+        assert_eq!(m.len(), t.len());
+        assert!(m.starts_with("Ordernummer XXXXXX-XXXX? order number XXXXXX-XXXX,"));
+        assert!(m.contains("Mobil XXXXXX XXXX"), "{m}");
+        assert!(m.contains("Kundnr XXXXXXXX-XXXX"), "{m}");
+        assert!(m.ends_with("/ XXXXXXXXXXXX."), "{m}");
+        assert_eq!(
+            mask_known("Ring 811218+9876", &ids, today()),
+            "Ring XXXXXX+XXXX"
+        );
+        // Other numbers and longer digit runs that merely contain it stay.
+        let other = "order 150310-4321, ref 18112189876, 8112189876123, 12 811218-98761";
+        assert_eq!(mask_known(other, &ids, today()), other);
+        // A leading number separated by a space does not swallow the ID.
+        assert_eq!(
+            mask_known("box 12 811218 9876", &ids, today()),
+            "box 12 XXXXXX XXXX"
+        );
+        // Empty set: plain detection.
+        let none = std::collections::BTreeSet::new();
+        assert_eq!(
+            mask_known("CPR 010203-1234, ordre 811218-9876", &none, today()),
+            "CPR XXXXXX-XXXX, ordre 811218-9876"
+        );
+        // Danish key: the same ten digits in every spelling.
+        let mut dk = std::collections::BTreeSet::new();
+        collect("CPR: 010203-1234", today(), &mut dk);
+        assert_eq!(
+            mask_known("Faktura 0102031234 og tel. 010203 1234", &dk, today()),
+            "Faktura XXXXXXXXXX og tel. XXXXXX XXXX"
+        );
+    }
+
+    #[test]
     fn arbitrary_text_never_panics_and_masking_keeps_length() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(7);
@@ -588,6 +741,10 @@ mod tests {
                 .collect();
             let masked = mask(&text, today());
             assert_eq!(masked.chars().count(), text.chars().count(), "{text:?}");
+            let mut ids = std::collections::BTreeSet::new();
+            ids.insert("8112189876".to_string());
+            let known = mask_known(&text, &ids, today());
+            assert_eq!(known.chars().count(), text.chars().count(), "{text:?}");
             assert!(find(&masked, today()).is_empty(), "{text:?} → {masked:?}");
         }
     }

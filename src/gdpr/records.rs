@@ -247,9 +247,10 @@ pub fn save_settings(app: &App, form: &RecordForm) -> Result<Vec<&'static str>> 
 
 /// Sets the purpose of processing of queue `queue_id` (Art. 5(1)(b), 30(1)(b)): the text
 /// agents see on its tickets and the record lists. Errors: `NotFound` for an unknown queue,
-/// `Invalid` for a text over [`MAX_LINE`] characters or with control characters.
+/// `Invalid` for a text over [`crate::helpdesk::queues::PURPOSE_MAX`] characters (the same
+/// limit as the queue form) or with control characters.
 pub fn set_queue_purpose(app: &App, queue_id: &str, purpose: &str) -> Result<()> {
-    let purpose = one_line("purpose", purpose, MAX_LINE)?;
+    let purpose = one_line("purpose", purpose, crate::helpdesk::queues::PURPOSE_MAX)?;
     let now = app.now_ms();
     app.store.write(now, |tx| {
         let mut q = crate::helpdesk::queues::get(tx, queue_id)?
@@ -345,12 +346,21 @@ pub fn save_subprocessor(app: &App, f: &SubProcessorForm) -> Result<u64> {
     let location = required("location", &f.location, MAX_NAME)?;
     let data_categories = one_line("data categories", &f.data_categories, MAX_LINE)?;
     let transfer_mechanism = one_line("transfer mechanism", &f.transfer_mechanism, MAX_LINE)?;
+    let today = crate::gdpr::classification::today(now);
     let added = match f.added.trim() {
-        "" => crate::gdpr::classification::today(now).to_string(),
-        d => d
-            .parse::<jiff::civil::Date>()
-            .map_err(|_| Error::invalid(format!("added: give a date like 2026-01-31, not {d:?}")))?
-            .to_string(),
+        "" => today.to_string(),
+        d => {
+            let date = d.parse::<jiff::civil::Date>().map_err(|_| {
+                Error::invalid(format!("added: give a date like 2026-01-31, not {d:?}"))
+            })?;
+            // A sub-processor is listed once engaged (Art. 28(2)): not ahead of time.
+            if date > today {
+                return Err(Error::invalid(format!(
+                    "added: {date} lies in the future; list a sub-processor once it is engaged"
+                )));
+            }
+            date.to_string()
+        }
     };
     let origin = one_line("origin", &f.origin, MAX_LINE)?;
     let id = match f.id.trim() {
@@ -927,7 +937,7 @@ fn measures(
     out.push(m(
         "Encryption in transit (mail in)",
         {
-            let mut t = "The SMTP listener offers STARTTLS (policy set when the server starts with trygg serve --smtp-tls: off, optional or forced; default optional)".to_string();
+            let mut t = "The SMTP listener's STARTTLS policy (RFC 3207) is set when the server starts, with the option --smtp-tls of trygg serve (or env TRYGG_SMTP_TLS): off (not offered), optional (offered; the default) or forced (no mail accepted before STARTTLS); see trygg serve --help and docs/mail-server.md".to_string();
             for a in imap_accounts(r)? {
                 t.push_str(&format!(
                     "; IMAP fetch from {} over {} TLS with a verified certificate",
@@ -1084,7 +1094,7 @@ fn measures(
     ));
     out.push(m(
         "National identity numbers",
-        "Danish CPR numbers and Swedish personnummer/samordningsnummer in incoming mail are detected (date and check digit validated), raise the ticket to at least confidential, and are masked where tickets are listed or previewed and in notification mails; the full value is shown only on an explicit, audited reveal".to_string(),
+        "Danish CPR numbers (the date is validated; CPR numbers carry no check digit that can be relied on, as numbers without the modulus-11 property are issued since 2007) and Swedish personnummer/samordningsnummer (date and Luhn check digit validated) in incoming mail are detected, raise the ticket to at least confidential, and are masked where tickets are listed or previewed and in notification mails, per number: every occurrence of a detected number in the same ticket is masked, in any spelling; the full value is shown only on an explicit, audited reveal".to_string(),
     ));
     out.push(m(
         "Storage at rest",
@@ -1487,6 +1497,33 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[2].contains("04:00"), "{lines:?}");
+    }
+
+    #[test]
+    fn queue_purpose_limit_and_subprocessor_dates() {
+        let (_dir, app) = crate::gdpr::test_support::app();
+        let max = crate::helpdesk::queues::PURPOSE_MAX;
+        // The queue form's limit, in characters, applies here too.
+        set_queue_purpose(&app, "general", &"å".repeat(max)).expect("at the limit");
+        let e = set_queue_purpose(&app, "general", &"a".repeat(max + 1)).expect_err("over");
+        assert!(
+            e.message.contains(&format!("at most {max} characters")),
+            "{}",
+            e.message
+        );
+        let form = |added: &str| SubProcessorForm {
+            name: "Example Mail AB".into(),
+            service: "Outbound relay".into(),
+            location: "Sweden".into(),
+            added: added.into(),
+            ..SubProcessorForm::default()
+        };
+        // The test clock stands at 2023-11-14.
+        let e = save_subprocessor(&app, &form("2023-11-15")).expect_err("future");
+        assert_eq!(e.kind, crate::error::ErrorKind::Invalid);
+        assert!(e.message.contains("future"), "{}", e.message);
+        save_subprocessor(&app, &form("2023-11-14")).expect("today");
+        save_subprocessor(&app, &form("")).expect("empty means today");
     }
 
     #[test]

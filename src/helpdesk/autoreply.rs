@@ -276,10 +276,14 @@ pub fn queue_ack(
     let message_id = compose::message_id(&secret, ticket.number, ids.article, &domain);
     let t = rules.template(&rules.autoack_lang);
     // gdpr: a notification trygg sends on its own quotes the subject with national IDs
-    // masked (Art. 25, 32: mail may be read by others or kept in other systems).
+    // masked (Art. 25, 32: mail may be read by others or kept in other systems), per
+    // number: one detected anywhere in the first article is masked in every spelling.
+    let today = crate::gdpr::classification::today(now);
+    let mut national_ids = super::tickets::IdSet::new();
+    crate::gdpr::national_id::collect(&ticket.subject, today, &mut national_ids);
+    super::tickets::article_ids(incoming, today, &mut national_ids);
     let quoted =
-        crate::gdpr::national_id::mask(&ticket.subject, crate::gdpr::classification::today(now))
-            .into_owned();
+        crate::gdpr::national_id::mask_known(&ticket.subject, &national_ids, today).into_owned();
     let subject = fill(&t.subject, ticket.number, &quoted, &settings.org_name);
     let text = fill(&t.body, ticket.number, &quoted, &settings.org_name);
     let from = MailAddress {

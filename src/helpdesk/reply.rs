@@ -103,7 +103,9 @@ pub fn reply_checked(
         // National IDs in the ticket subject are masked in the subject we generate (Art. 25:
         // subjects show in previews, lock screens and relay logs); the text is the agent's.
         let today = crate::gdpr::classification::today(now);
-        let topic = crate::gdpr::national_id::mask(&ticket.subject, today).into_owned();
+        // Per number: one detected anywhere in the thread is masked in every spelling.
+        let ids = super::tickets::ticket_ids(&ticket, &thread, today);
+        let topic = crate::gdpr::national_id::mask_known(&ticket.subject, &ids, today).into_owned();
         let mut subject = format!("{} {}", ticket_tag(number), topic);
         if let Some(a) = last_in {
             for tag in crate::mail::rules::foreign_reference_tags(&a.subject) {

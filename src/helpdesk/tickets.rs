@@ -103,12 +103,13 @@ pub fn display_address(a: &MailAddress) -> String {
     }
 }
 
-/// The summary of `t` with national IDs in the subject masked (as of `today`).
-fn summary(t: &Ticket, today: jiff::civil::Date) -> TicketSummary {
+/// The summary of `t` with national IDs in the subject masked (as of `today`; `ids`: those
+/// detected anywhere in the ticket, [`ticket_ids`]).
+fn summary(t: &Ticket, ids: &IdSet, today: jiff::civil::Date) -> TicketSummary {
     TicketSummary {
         number: t.number,
         tag: ticket_tag(t.number),
-        subject: mask(&t.subject, today),
+        subject: mask(&t.subject, ids, today),
         status: t.status.as_str(),
         customer: t.customer.address.clone(),
         customer_name: t.customer.name.clone(),
@@ -121,8 +122,9 @@ fn summary(t: &Ticket, today: jiff::civil::Date) -> TicketSummary {
     }
 }
 
-/// The view of `a` with national IDs masked in its subject, text and attachment names.
-fn article_view(a: &Article, today: jiff::civil::Date) -> ArticleView {
+/// The view of `a` with national IDs (found in it, or `ids` detected elsewhere in the
+/// ticket) masked in its subject, text and attachment names.
+fn article_view(a: &Article, ids: &IdSet, today: jiff::civil::Date) -> ArticleView {
     let (delivery, delivery_detail) = match &a.delivery {
         None => (None, None),
         Some(Delivery::Queued { last_error, .. }) => (Some("queued".into()), last_error.clone()),
@@ -141,8 +143,8 @@ fn article_view(a: &Article, today: jiff::civil::Date) -> ArticleView {
         from_name: a.from.name.clone(),
         to: a.to.iter().map(display_address).collect(),
         cc: a.cc.iter().map(display_address).collect(),
-        subject: mask(&a.subject, today),
-        text: mask(&a.text, today),
+        subject: mask(&a.subject, ids, today),
+        text: mask(&a.text, ids, today),
         has_html: a.html.is_some(),
         message_id: a.message_id.clone(),
         created: rfc3339(a.created_ms),
@@ -152,7 +154,7 @@ fn article_view(a: &Article, today: jiff::civil::Date) -> ArticleView {
             .enumerate()
             .map(|(index, x)| AttachmentView {
                 index,
-                filename: mask(&x.filename, today),
+                filename: mask(&x.filename, ids, today),
                 content_type: x.content_type.clone(),
                 size: x.size,
                 content_id: x.content_id.clone(),
@@ -220,7 +222,14 @@ pub fn list(
                 };
                 // gdpr: tickets above the actor's clearance are not listed.
                 if keep && may(ok.grants, &t, QueuePerm::Read) {
-                    out.push(summary(&t, today));
+                    // gdpr: a subject that could hold a number detected in an article is
+                    // masked per number; others need not read the thread.
+                    let ids = if t.subject.bytes().filter(u8::is_ascii_digit).count() >= 10 {
+                        ticket_ids(&t, &articles(tx, t.number)?, today)
+                    } else {
+                        IdSet::new()
+                    };
+                    out.push(summary(&t, &ids, today));
                     if out.len() >= limit {
                         break;
                     }
@@ -263,9 +272,10 @@ pub fn article(r: &impl Reader, number: u64, id: u64) -> Result<Article> {
 pub fn show(app: &App, actor: &Actor, number: u64) -> Result<TicketView> {
     let (t, arts) = load_full(app, actor, number)?;
     let today = crate::gdpr::classification::today(app.now_ms());
+    let ids = ticket_ids(&t, &arts, today);
     Ok(TicketView {
-        ticket: summary(&t, today),
-        articles: arts.iter().map(|a| article_view(a, today)).collect(),
+        ticket: summary(&t, &ids, today),
+        articles: arts.iter().map(|a| article_view(a, &ids, today)).collect(),
     })
 }
 
@@ -460,10 +470,41 @@ pub fn reply(app: &App, actor: &Actor, number: u64, text: &str) -> Result<u64> {
 
 // ---- gdpr: classification, masking and reveal (issue 6) --------------------------------
 
-/// `text` with national identity numbers masked as of `today`
-/// ([`crate::gdpr::national_id::mask`]).
-fn mask(text: &str, today: jiff::civil::Date) -> String {
-    crate::gdpr::national_id::mask(text, today).into_owned()
+/// National identity numbers detected in a ticket, by [`crate::gdpr::national_id::key`].
+pub type IdSet = std::collections::BTreeSet<String>;
+
+/// `text` with national identity numbers masked as of `today`, and every occurrence of one
+/// in `ids` ([`crate::gdpr::national_id::mask_known`]).
+fn mask(text: &str, ids: &IdSet, today: jiff::civil::Date) -> String {
+    crate::gdpr::national_id::mask_known(text, ids, today).into_owned()
+}
+
+/// Adds the national IDs detected in article `a` (subject, text, HTML as text, attachment
+/// file names) as of `today` to `ids`.
+pub fn article_ids(a: &Article, today: jiff::civil::Date, ids: &mut IdSet) {
+    use crate::gdpr::national_id::collect;
+    collect(&a.subject, today, ids);
+    collect(&a.text, today, ids);
+    if let Some(h) = a.html.as_deref() {
+        collect(&crate::mail::inbound::parse::html_to_text(h), today, ids);
+    }
+    for x in &a.attachments {
+        collect(&x.filename, today, ids);
+    }
+}
+
+/// The national IDs detected anywhere in ticket `t` with articles `arts` (its subject, and
+/// per article [`article_ids`]). Masking is per number, not per occurrence (GDPR Art. 25,
+/// 87): once a number is detected as an identity number in one place, every occurrence of
+/// it in the ticket is masked, also where a look-alike label ("order number", "tel.")
+/// stands before it.
+pub fn ticket_ids(t: &Ticket, arts: &[Article], today: jiff::civil::Date) -> IdSet {
+    let mut ids = IdSet::new();
+    crate::gdpr::national_id::collect(&t.subject, today, &mut ids);
+    for a in arts {
+        article_ids(a, today, &mut ids);
+    }
+    ids
 }
 
 /// Whether grants `g` allow `perm` on ticket `t`: the permission on its queue and the
@@ -497,25 +538,31 @@ pub fn article_holds_id(a: &Article, today: jiff::civil::Date) -> bool {
 
 /// Masks national IDs in the records a page shows (GDPR Art. 25, data protection by
 /// default; Art. 87): the ticket subject and, per article, subject, text and attachment
-/// file names. HTML bodies are masked after sanitising by the page (see
-/// [`mask_html`]). Agents' stored replies are not changed; only what is shown.
-pub fn mask_records(t: &mut Ticket, arts: &mut [Article], today: jiff::civil::Date) {
-    t.subject = mask(&t.subject, today);
+/// file names, per number ([`ticket_ids`]). HTML bodies are masked after sanitising by the
+/// page (see [`mask_html`]). Agents' stored replies are not changed; only what is shown.
+/// Returns the detected IDs (empty: nothing was masked).
+pub fn mask_records(t: &mut Ticket, arts: &mut [Article], today: jiff::civil::Date) -> IdSet {
+    let ids = ticket_ids(t, arts, today);
+    t.subject = mask(&t.subject, &ids, today);
     for a in arts {
-        a.subject = mask(&a.subject, today);
-        a.text = mask(&a.text, today);
+        a.subject = mask(&a.subject, &ids, today);
+        a.text = mask(&a.text, &ids, today);
         for x in &mut a.attachments {
-            x.filename = mask(&x.filename, today);
+            x.filename = mask(&x.filename, &ids, today);
         }
     }
+    ids
 }
 
-/// Sanitised HTML with national IDs masked; `None` when an ID would still show (e.g. its
-/// digits split by markup), so the caller shows the plain text only.
-pub fn mask_html(html: &str, today: jiff::civil::Date) -> Option<String> {
-    let masked = mask(html, today);
+/// Sanitised HTML with national IDs (found in it, or in `ids`) masked; `None` when an ID
+/// would still show (e.g. its digits split by markup), so the caller shows the plain text
+/// only.
+pub fn mask_html(html: &str, ids: &IdSet, today: jiff::civil::Date) -> Option<String> {
+    let masked = mask(html, ids, today);
     let text = crate::mail::inbound::parse::html_to_text(&masked);
-    (!crate::gdpr::national_id::contains(&text, today)).then_some(masked)
+    let clean =
+        !crate::gdpr::national_id::contains(&text, today) && mask(&text, ids, today) == text;
+    clean.then_some(masked)
 }
 
 /// Ticket `number` with its thread unmasked, for an explicit reveal by an agent who may

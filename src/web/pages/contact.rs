@@ -206,6 +206,10 @@ pub fn render(
                                     @if let Some((tn, an)) = k.evidence.article {
                                         a href={ "/tickets/" (tn) "#article-" (an) } { (ticket_tag(tn)) }
                                         " "
+                                    } @else if v.evidence_hidden.contains(&k.id) {
+                                        // gdpr: evidence above the viewer's clearance: no number, no link
+                                        span.muted.evidence-hidden { (tr(l, x::EVIDENCE_HIDDEN)) }
+                                        " "
                                     }
                                     (k.evidence.note)
                                 }

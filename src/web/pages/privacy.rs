@@ -144,7 +144,7 @@ fn found_card(req: &Req, csrf: &str, form: &SubjectForm, d: &SubjectData) -> Mar
                             @for m in &d.tickets {
                                 tr {
                                     td { a href={ "/tickets/" (m.ticket.number) } { (ticket_tag(m.ticket.number)) } }
-                                    td { (m.ticket.subject) }
+                                    td { (masked_subject(m)) }
                                     td.when { (time_ms(m.ticket.created_ms)) }
                                     td { (m.reasons.iter().map(|r| reason(l, *r)).collect::<Vec<_>>().join(", ")) }
                                 }
@@ -257,4 +257,18 @@ pub fn render_erased(req: &Req, r: &ErasureReport) -> Markup {
         }
     };
     layout::page(req, tr(l, x::ERASED_TITLE), body)
+}
+
+// masking: the find result lists subjects with national IDs masked per number (issue 6)
+/// The subject of `m` with every national ID detected anywhere in the ticket masked
+/// ([`crate::helpdesk::tickets::ticket_ids`]; Art. 25). Birth dates are bounded by the
+/// ticket's last change: every number in it was written by then.
+fn masked_subject(m: &crate::gdpr::subject::TicketMatch) -> String {
+    let today = crate::gdpr::classification::today(m.ticket.updated_ms);
+    let mut ids = crate::helpdesk::tickets::IdSet::new();
+    crate::gdpr::national_id::collect(&m.ticket.subject, today, &mut ids);
+    for (a, _) in &m.articles {
+        crate::helpdesk::tickets::article_ids(a, today, &mut ids);
+    }
+    crate::gdpr::national_id::mask_known(&m.ticket.subject, &ids, today).into_owned()
 }

@@ -240,3 +240,11 @@ pub const FILES_REMOVED: Tr = (
     "Fjernede lagrede filer",
 );
 pub const NEW_SEARCH: Tr = ("New search", "Ny sökning", "Ny søgning");
+
+// masking/clearance: consent evidence above the viewer's clearance (issue 6 follow-up)
+/// A consent's evidence article lies in a ticket the viewer may not open.
+pub const EVIDENCE_HIDDEN: Tr = (
+    "a message in a ticket you cannot open",
+    "ett meddelande i ett ärende du inte kan öppna",
+    "en besked i en sag du ikke kan åbne",
+);

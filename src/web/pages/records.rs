@@ -352,7 +352,9 @@ pub fn render_records(req: &Req, v: &RecordsPage) -> Markup {
                     input type="hidden" name="queue" value=(q.id);
                     div.field {
                         label for={ "purpose-" (q.id) } { (tr(l, QUEUE)) " " (q.name) }
-                        input id={ "purpose-" (q.id) } type="text" name="purpose" maxlength="500"
+                        // records: the same limit as the queue form (helpdesk::queues::PURPOSE_MAX)
+                        input id={ "purpose-" (q.id) } type="text" name="purpose"
+                            maxlength=(crate::helpdesk::queues::PURPOSE_MAX)
                             value=(v.purpose_sent.filter(|(id, _)| *id == q.id).map_or(q.purpose.as_str(), |(_, t)| t));
                     }
                     button.secondary type="submit" { (tr(l, SAVE)) }

@@ -148,11 +148,10 @@ pub fn mask_for_display(
     if privacy.revealed {
         return;
     }
-    privacy.masked = crate::gdpr::national_id::contains(&ticket.subject, today)
-        || articles.iter().any(|a| tickets::article_holds_id(a, today));
-    tickets::mask_records(ticket, articles, today);
+    let ids = tickets::mask_records(ticket, articles, today);
+    privacy.masked = !ids.is_empty();
     for (id, body) in bodies.iter_mut() {
-        match tickets::mask_html(body, today) {
+        match tickets::mask_html(body, &ids, today) {
             Some(m) => *body = m,
             None => {
                 privacy.html_hidden.insert(*id);
