@@ -218,7 +218,7 @@ pub fn erase_subject(
     let ev = audit_event(app, actor, "gdpr.erase", &id, String::new())?;
     app.store
         .write(now, |tx| {
-            let report = subject::erase(tx, &id, classification::today(now))?;
+            let report = subject::erase(tx, &id, classification::today(now), now)?;
             let detail = format!(
                 "{} tickets deleted, {} redacted",
                 report.plan.delete_tickets.len(),

@@ -285,6 +285,43 @@ impl WriteTx {
     pub fn mark_erasure(&mut self) {
         self.erasure = true;
     }
+
+    // gdpr: history of rows that are gone already (outbound mail sent before an erasure)
+    /// Marks the change-log history of `key` in `table` for scrubbing by
+    /// [`Store::purge_erased`] although this transaction records no op on it: for rows
+    /// deleted earlier by an ordinary transaction (a sent mail's queue entry) whose earlier
+    /// after-images still hold personal data (GDPR Art. 17). Marks the transaction as an
+    /// erasure. Replaying the scrubbed log still ends without the row, as before.
+    pub fn forget_history(&mut self, table: Table, key: &[u8]) -> Result<()> {
+        self.erasure = true;
+        // This transaction's record will be `head + 1` (see `append_log`).
+        let seq = {
+            let st = self.txn.open_table(LOG_STATE)?;
+            st.get("head")?.map(|v| v.value()).unwrap_or(0) + 1
+        };
+        let mut t = self.txn.open_table(ERASED)?;
+        t.insert(erased_key(table.id(), key).as_slice(), seq)?;
+        Ok(())
+    }
+
+    /// Every after-image of `table` still in the change log, `(key, value)`, oldest first
+    /// (deleted rows' earlier versions included). Cost: one pass over the whole log.
+    pub fn logged_puts(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let log = self.txn.open_table(CHANGELOG)?;
+        let mut out = Vec::new();
+        for item in log.iter()? {
+            let (_, v) = item?;
+            let rec: ChangeRecord = codec::decode(v.value())?;
+            for op in rec.ops {
+                if op.table == table.id()
+                    && let Some(value) = op.value
+                {
+                    out.push((op.key, value));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Reader for WriteTx {
