@@ -94,6 +94,49 @@ pub enum Reason {
     Mentioned,
 }
 
+impl Reason {
+    /// Stable machine name (`reason_codes` in the export): `customer`, `address`,
+    /// `mentioned`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Customer => "customer",
+            Reason::Address => "address",
+            Reason::Mentioned => "mentioned",
+        }
+    }
+
+    /// Readable English wording for the export and its summary (Art. 12(1): intelligible
+    /// form). For one message, [`article_reasons`] tells sender from recipient.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Customer => "customer of the ticket",
+            Reason::Address => "sender or recipient of a message",
+            Reason::Mentioned => "mentioned in the text",
+        }
+    }
+}
+
+/// Why one article concerns the subject, readable: `sender`, `recipient`, `mentioned in
+/// the text`.
+pub fn article_reasons(a: &Article, why: &[Reason], id: &Identity) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for r in why {
+        match (r, id) {
+            (Reason::Address, Identity::Email(e)) => {
+                if address_is(&a.from, e) || a.reply_to.as_ref().is_some_and(|x| address_is(x, e)) {
+                    out.push("sender");
+                }
+                if a.to.iter().chain(&a.cc).any(|x| address_is(x, e)) {
+                    out.push("recipient");
+                }
+            }
+            _ => out.push(r.describe()),
+        }
+    }
+    out.dedup();
+    out
+}
+
 /// One ticket that concerns the data subject, with the articles and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketMatch {
@@ -112,6 +155,19 @@ pub struct SubjectData {
 }
 
 impl SubjectData {
+    /// What an export hands out (Art. 15, 20): the subject's own tickets (they are the
+    /// customer) whole; of other tickets only the articles that concern them (non-empty
+    /// reasons), since the rest is other people's data (Art. 15(4)).
+    pub fn for_export(&self) -> SubjectData {
+        let mut out = self.clone();
+        for t in &mut out.tickets {
+            if !t.reasons.contains(&Reason::Customer) {
+                t.articles.retain(|(_, why)| !why.is_empty());
+            }
+        }
+        out
+    }
+
     /// `(tickets, articles, attachments, contacts, consents)`.
     pub fn counts(&self) -> (usize, usize, usize, usize, usize) {
         let articles = self.tickets.iter().map(|t| t.articles.len()).sum();
@@ -347,6 +403,7 @@ pub fn export<W: Write + Seek>(
     generated_ms: i64,
     out: W,
 ) -> Result<ExportReport> {
+    let data = &data.for_export();
     let mut zip = zip::ZipWriter::new(out);
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -392,7 +449,16 @@ pub fn export<W: Write + Seek>(
         "subject": id.describe(),
         "contacts": data.contacts,
         "consents": data.consents,
-        "tickets": data.tickets,
+        "tickets": data.tickets.iter().map(|t| serde_json::json!({
+            "ticket": t.ticket,
+            "reasons": t.reasons.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+            "reason_codes": t.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            "articles": t.articles.iter().map(|(a, why)| serde_json::json!({
+                "article": a,
+                "reasons": article_reasons(a, why, id),
+                "reason_codes": why.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "attachments": files,
     });
     zip.start_file("data.json", opts).map_err(zerr)?;
@@ -455,17 +521,23 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
     for t in &data.tickets {
         let _ = writeln!(
             s,
-            "\nTicket {} \"{}\" opened {}, {}; {} messages",
+            "\nTicket {} \"{}\" opened {}, {}; {} messages. You appear as: {}",
             crate::helpdesk::ticket_tag(t.ticket.number),
             t.ticket.subject,
             crate::helpdesk::tickets::rfc3339(t.ticket.created_ms),
             t.ticket.status.as_str(),
-            t.articles.len()
+            t.articles.len(),
+            t.reasons
+                .iter()
+                .map(|r| r.describe())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        for (a, _) in &t.articles {
+        for (a, why) in &t.articles {
+            let why = article_reasons(a, why, id);
             let _ = writeln!(
                 s,
-                "  {} {} from {}: {}",
+                "  {} {} from {}: {}{}",
                 crate::helpdesk::tickets::rfc3339(a.created_ms),
                 if a.direction == crate::helpdesk::model::Direction::In {
                     "received"
@@ -473,7 +545,12 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
                     "sent"
                 },
                 a.from.address,
-                a.subject
+                a.subject,
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join(", "))
+                }
             );
         }
     }
@@ -1010,11 +1087,15 @@ mod tests {
             &env(),
         )
         .expect("ingest");
+        // An agent's answer to Bo in his ticket is not about Anna: not exported.
+        crate::helpdesk::reply::reply(&app, b.ticket, "agent@example.org", "BO-ANSWER")
+            .expect("reply");
         let id = Identity::email("anna@example.se").expect("id");
         let data = app.store.read(|r| find(r, &id, today())).expect("find");
         let numbers: Vec<u64> = data.tickets.iter().map(|t| t.ticket.number).collect();
         assert_eq!(numbers, [a1.ticket, a2.ticket, b.ticket]);
-        assert_eq!(data.counts(), (3, 3, 3, 1, 0));
+        assert_eq!(data.counts(), (3, 4, 3, 1, 0));
+        assert_eq!(data.for_export().counts(), (3, 3, 3, 1, 0));
         let mut buf = std::io::Cursor::new(Vec::new());
         let report = app
             .store
@@ -1039,7 +1120,28 @@ mod tests {
             json.contains("anna-two")
                 && json.contains("bo-ticket")
                 && !json.contains("carl-ticket")
+                && !json.contains("BO-ANSWER")
         );
+        for readable in [
+            "\"customer of the ticket\"",
+            "\"sender\"",
+            "\"recipient\"",
+            "\"reason_codes\"",
+        ] {
+            assert!(json.contains(readable), "{readable} missing");
+        }
+        assert!(!json.contains("\"Customer\"") && !json.contains("\"Address\""));
+        let mut summary = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("summary.txt").expect("summary"),
+            &mut summary,
+        )
+        .expect("read");
+        assert!(
+            summary.contains("You appear as: customer of the ticket"),
+            "{summary}"
+        );
+        assert!(!summary.contains("BO-ANSWER"));
 
         // The phone number finds Bo's ticket only.
         let phone = Identity::phone("+46701234567").expect("phone");
