@@ -240,3 +240,25 @@ pub const FILES_REMOVED: Tr = (
     "Fjernede lagrede filer",
 );
 pub const NEW_SEARCH: Tr = ("New search", "Ny sökning", "Ny søgning");
+
+// era: erasure result and form errors (issue 6 fixes)
+pub const MESSAGES_DELETED: Tr = (
+    "Messages deleted",
+    "Raderade meddelanden",
+    "Slettede beskeder",
+);
+pub const MESSAGES_REDACTED: Tr = (
+    "Messages redacted",
+    "Maskerade meddelanden",
+    "Maskerede beskeder",
+);
+pub const OUTBOUND_CANCELLED: Tr = (
+    "Queued mails to the person cancelled",
+    "Köade mejl till personen avbrutna",
+    "Mails i kø til personen annulleret",
+);
+pub const ONE_FIELD: Tr = (
+    "Fill in exactly one of the fields E-mail address, Phone and National ID number.",
+    "Fyll i exakt ett av fälten E-postadress, Telefon och Personnummer.",
+    "Udfyld præcis ét af felterne E-mailadresse, Telefon og CPR-nummer.",
+);
