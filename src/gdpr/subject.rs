@@ -314,18 +314,13 @@ pub fn find(r: &impl Reader, id: &Identity, today: jiff::civil::Date) -> Result<
             .map(|x| x.filename.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        // The HTML as written and as rendered: markup may split a number (`<b>81</b>…`).
         let html = a.html.as_deref().unwrap_or("");
-        let rendered = if html.is_empty() {
-            String::new()
-        } else {
-            crate::mail::inbound::parse::html_to_text(html)
-        };
-        let body = format!(
-            "{}\n{}\n{}\n{}\n{}",
-            a.subject, a.text, html, rendered, names
-        );
-        if text_mentions(id, &body, today) {
+        let body = format!("{}\n{}\n{}\n{}", a.subject, a.text, html, names);
+        // The HTML also as rendered: markup may split a number (`<b>811218</b>-9876`).
+        if text_mentions(id, &body, today)
+            || (!html.is_empty()
+                && text_mentions(id, &crate::mail::inbound::parse::html_to_text(html), today))
+        {
             why.push(Reason::Mentioned);
         }
         by_ticket.entry(a.ticket).or_default().push((a, why));
@@ -781,7 +776,9 @@ impl KnownData {
         let mut phones = Vec::new();
         for c in &data.contacts {
             names.extend(c.name.as_deref().and_then(redactable_name));
-            if let Some(p) = c.phone.as_deref().and_then(|p| Identity::phone(p).ok()) {
+            if let Some(p) = c.phone.as_deref().and_then(|p| Identity::phone(p).ok())
+                && !phones.contains(&p)
+            {
                 phones.push(p);
             }
         }
@@ -798,8 +795,6 @@ impl KnownData {
         }
         names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         names.dedup();
-        phones.sort_by_key(|p| format!("{p:?}"));
-        phones.dedup();
         KnownData { names, phones }
     }
 
@@ -851,8 +846,11 @@ pub struct ErasureReport {
 }
 
 /// Erases the data subject (Art. 17) inside the caller's transaction, so the audit event
-/// commits with it: deletes their tickets, redacts them from other tickets, deletes their
-/// contact record and consent history. Returns what was done; the caller shows
+/// commits with it: deletes their tickets (with all their outbound mail, its logged history
+/// included), redacts them from other tickets (for an e-mail subject also their known names
+/// and phone numbers, [`KnownData`], and mail to them: queued cancelled at `now_ms`, logged
+/// history scrubbed), deletes their contact record and consent history. Returns what was
+/// done; the caller shows
 /// [`plan_erasure`] first and asks for confirmation. Errors: `Conflict` naming every legal
 /// hold ([`ErasurePlan::holds`]) on the contact or on a ticket it would delete or redact
 /// (Art. 17(3)(e)), before anything is changed.
