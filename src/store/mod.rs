@@ -287,21 +287,25 @@ impl WriteTx {
     }
 
     // gdpr: history of rows that are gone already (outbound mail sent before an erasure)
-    /// Marks the change-log history of `key` in `table` for scrubbing by
-    /// [`Store::purge_erased`] although this transaction records no op on it: for rows
-    /// deleted earlier by an ordinary transaction (a sent mail's queue entry) whose earlier
-    /// after-images still hold personal data (GDPR Art. 17). Marks the transaction as an
-    /// erasure. Replaying the scrubbed log still ends without the row, as before.
+    /// Makes this transaction hold the last image of `key` in `table` and marks it as an
+    /// erasure, so [`Store::purge_erased`] scrubs every earlier after-image of the key from
+    /// the change log: for rows changed or deleted earlier by ordinary transactions (a sent
+    /// mail's queue entry) whose old images still hold personal data (GDPR Art. 17). A
+    /// present row is put again unchanged; an absent one gets a delete op, so replaying the
+    /// scrubbed log from any base still ends in the same state.
     pub fn forget_history(&mut self, table: Table, key: &[u8]) -> Result<()> {
         self.erasure = true;
-        // This transaction's record will be `head + 1` (see `append_log`).
-        let seq = {
-            let st = self.txn.open_table(LOG_STATE)?;
-            st.get("head")?.map(|v| v.value()).unwrap_or(0) + 1
-        };
-        let mut t = self.txn.open_table(ERASED)?;
-        t.insert(erased_key(table.id(), key).as_slice(), seq)?;
-        Ok(())
+        match self.get(table, key)? {
+            Some(v) => self.put(table, key, &v),
+            None => {
+                self.ops.push(Op {
+                    table: table.id(),
+                    key: key.to_vec(),
+                    value: None,
+                });
+                Ok(())
+            }
+        }
     }
 
     /// Every after-image of `table` still in the change log, `(key, value)`, oldest first
