@@ -565,8 +565,9 @@ pub struct ErasurePlan {
     /// Tickets the subject is the customer of: deleted with their articles and files.
     pub delete_tickets: Vec<u64>,
     /// Other tickets where the subject appears: their address, phone number or national id
-    /// is replaced by a placeholder in the articles that name them, and those articles' raw
-    /// messages are removed.
+    /// (every spelling of it) is replaced by a placeholder in the articles that name them,
+    /// for an e-mail subject also their known names and phone numbers, and those articles'
+    /// raw messages are removed; mail to them still queued there is cancelled.
     pub redact_tickets: Vec<u64>,
     pub articles_redacted: usize,
     pub contacts: usize,
