@@ -388,6 +388,15 @@ fn consent_rectification_and_subject_requests_over_https() {
     let two = find(&[("email", ANNA), ("phone", "070 555 12 34")]);
     assert_eq!(two.status, 400);
     assert!(two.text().contains("exactly one"));
+    // The web form names its fields, not the CLI's flags; a huge value is not echoed
+    // whole in the error (only in the field it was typed into).
+    assert!(!two.text().contains("--email"), "{}", two.text());
+    let huge = format!("{}@kund.example.se", "a".repeat(100_000));
+    let big = find(&[("email", huge.as_str())]);
+    assert_eq!(big.status, 400);
+    let bt = big.text();
+    assert_eq!(bt.matches(huge.as_str()).count(), 1);
+    assert!(bt.contains("100016 characters"));
     let bad_id = find(&[("national_id", "811218-9875")]);
     assert_eq!(bad_id.status, 400);
     assert!(bad_id.text().contains("not a valid"));
@@ -492,6 +501,10 @@ fn consent_rectification_and_subject_requests_over_https() {
     let t = done.text();
     assert!(
         t.contains("erased-deleted\">2<") && t.contains("erased-redacted\">1<"),
+        "{t}"
+    );
+    assert!(
+        t.contains("erased-articles-redacted\">") && !t.contains(" + "),
         "{t}"
     );
     let left = ticket_list(&data);

@@ -133,6 +133,12 @@ pub fn guard<T>(
                     crate::gdpr::contacts::Permit::No => {
                         Some(("no permission", Error::not_found("no such page")))
                     }
+                    // Who may use the area anyway (privacy admins, the local operator)
+                    // learns nothing new from a plain "no contact".
+                    crate::gdpr::contacts::Permit::Absent if g.has_area(*a) => Some((
+                        "does not exist",
+                        Error::not_found(format!("no contact {address}")),
+                    )),
                     crate::gdpr::contacts::Permit::Absent => {
                         Some(("does not exist", Error::not_found("no such page")))
                     }

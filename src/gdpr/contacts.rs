@@ -758,9 +758,13 @@ mod tests {
             .expect("user");
         let none = Actor::user("none@example.org", "192.0.2.2");
         let refused = view(&app, &none, "anna@example.net").expect_err("refused");
-        let absent = view(&app, &admin, "nobody@example.net").expect_err("absent");
+        let absent = view(&app, &none, "nobody@example.net").expect_err("absent");
         assert_eq!(refused.kind, crate::error::ErrorKind::NotFound);
         assert_eq!(refused.message, absent.message);
+        // Who may use the privacy area anyway is told plainly.
+        let absent = view(&app, &admin, "nobody@example.net").expect_err("absent");
+        assert_eq!(absent.kind, crate::error::ErrorKind::NotFound);
+        assert_eq!(absent.message, "no contact nobody@example.net");
         let v = view(&app, &admin, "ANNA@example.net").expect("view");
         assert_eq!(v.tickets.len(), 1);
         assert_eq!(v.tickets[0].number, t.ticket);

@@ -62,6 +62,9 @@ pub struct References {
     message_ids: HashMap<u64, Vec<Vec<u8>>>,
     /// Ticket number → queued outgoing mails.
     outbound: HashMap<u64, Vec<OutboundItem>>,
+    /// Ticket number → every version of its outgoing mails still in the change log, sent
+    /// and failed ones included (loaded on first use, [`References::logged_outbound`]).
+    logged: Option<HashMap<u64, Vec<OutboundItem>>>,
 }
 
 impl References {
@@ -84,6 +87,27 @@ impl References {
             refs.outbound.entry(item.ticket).or_default().push(item);
         }
         Ok(refs)
+    }
+
+    /// The logged versions of ticket `number`'s outgoing mails (see the field doc): the
+    /// first call reads the whole change log once.
+    fn logged_outbound(&mut self, tx: &WriteTx, number: u64) -> Result<Vec<OutboundItem>> {
+        if self.logged.is_none() {
+            let mut m: HashMap<u64, Vec<OutboundItem>> = HashMap::new();
+            for (_, v) in tx.logged_puts(Table::Outbound)? {
+                // A record the current code cannot read is skipped; its key (the id)
+                // holds no personal data.
+                if let Ok(item) = decode::<OutboundItem>(&v) {
+                    m.entry(item.ticket).or_default().push(item);
+                }
+            }
+            self.logged = Some(m);
+        }
+        Ok(self
+            .logged
+            .as_ref()
+            .and_then(|m| m.get(&number).cloned())
+            .unwrap_or_default())
     }
 
     /// Drops one reference to `sha`; deletes the blob when it was the last. Returns whether
@@ -149,6 +173,11 @@ fn drop_shared(
             c.blobs_removed += 1;
         }
     }
+    // Sent and failed mails left the queue by ordinary deletes; their earlier images in
+    // the change log still name the recipients. Scrub those too, due-index rows included.
+    for item in refs.logged_outbound(tx, number)? {
+        forget_outbound(tx, &item)?;
+    }
     // Per-article mail facts (mailboxes reached, content fingerprint).
     for (k, _) in tx.scan(Table::ArticleMail, &be(number), false, usize::MAX)? {
         tx.delete(Table::ArticleMail, &k)?;
@@ -162,6 +191,61 @@ fn drop_shared(
         }
     }
     Ok(())
+}
+
+/// Marks the change-log history of one version of an outgoing mail (its queue row and its
+/// due-index row) for scrubbing ([`WriteTx::forget_history`]).
+fn forget_outbound(tx: &mut WriteTx, item: &OutboundItem) -> Result<()> {
+    tx.forget_history(Table::Outbound, &be(item.id))?;
+    tx.forget_history(
+        Table::OutboundDue,
+        &crate::store::codec::be2(item.next_attempt_ms.max(0) as u64, item.id),
+    )
+}
+
+/// Takes the outgoing mails of kept ticket `number` that name `address` (envelope sender
+/// or recipient) out of trygg, for an erasure of that person (Art. 17): a mail still queued
+/// is cancelled (its article becomes `Failed`, at `now_ms`), its raw message released, and
+/// the change-log history of every version (sent and failed mails included) is scrubbed.
+/// Returns how many queued mails were cancelled.
+pub(crate) fn drop_outbound_naming(
+    tx: &mut WriteTx,
+    number: u64,
+    address: &str,
+    refs: &mut References,
+    now_ms: i64,
+) -> Result<u64> {
+    let names = |i: &OutboundItem| {
+        i.mail_from.eq_ignore_ascii_case(address)
+            || i.rcpt_to.iter().any(|r| r.eq_ignore_ascii_case(address))
+    };
+    let mut cancelled = 0;
+    let live = refs.outbound.remove(&number).unwrap_or_default();
+    let (hit, keep): (Vec<OutboundItem>, Vec<OutboundItem>) =
+        live.into_iter().partition(|i| names(i));
+    if !keep.is_empty() {
+        refs.outbound.insert(number, keep);
+    }
+    for item in hit {
+        queue::remove(tx, &item)?;
+        queue::set_article_delivery(
+            tx,
+            item.ticket,
+            item.article,
+            Delivery::Failed {
+                at_ms: now_ms,
+                reason: "cancelled: the recipient's data was erased (GDPR Art. 17)".into(),
+            },
+        )?;
+        refs.release(tx, &item.raw_sha256)?;
+        cancelled += 1;
+    }
+    for item in refs.logged_outbound(tx, number)? {
+        if names(&item) {
+            forget_outbound(tx, &item)?;
+        }
+    }
+    Ok(cancelled)
 }
 
 /// Replaces the personal data of ticket `number` with placeholders (see module doc).

@@ -32,16 +32,53 @@ impl SubjectSpec {
     /// The identity. Errors: `Invalid` unless exactly one way is given and it is valid.
     pub fn identity(&self, now_ms: i64) -> Result<subject::Identity> {
         match (&self.email, &self.phone, &self.national_id) {
-            (Some(e), None, None) => subject::Identity::email(e),
-            (None, Some(p), None) => subject::Identity::phone(p),
-            (None, None, Some(n)) => {
+            (Some(e), None, None) => short_errors(e, subject::Identity::email),
+            (None, Some(p), None) => short_errors(p, subject::Identity::phone),
+            (None, None, Some(n)) => short_errors(n, |n| {
                 subject::Identity::national_id(n, classification::today(now_ms))
-            }
+            }),
             _ => Err(Error::invalid(
                 "name the data subject by exactly one of e-mail address, phone number or national ID (--email, --phone, --national-id)",
             )),
         }
     }
+}
+
+/// Longest typed value an error message repeats in full, in characters.
+const MAX_ECHO: usize = 100;
+
+/// `parse(v)`, with an error that repeats at most [`MAX_ECHO`] characters of `v` (a 100 KB
+/// paste must not come back whole). Values longer than any identity (254 characters, the
+/// longest e-mail address, RFC 5321 §4.5.3.1) are refused before parsing.
+fn short_errors(
+    v: &str,
+    parse: impl FnOnce(&str) -> Result<subject::Identity>,
+) -> Result<subject::Identity> {
+    let chars = v.chars().count();
+    if chars <= MAX_ECHO {
+        return parse(v);
+    }
+    let short: String = v.chars().take(MAX_ECHO).collect();
+    let too_long = || {
+        Error::invalid(format!(
+            "{short:?}… ({chars} characters) is not an e-mail address, phone number or national ID"
+        ))
+    };
+    if chars > 254 {
+        return Err(too_long());
+    }
+    parse(v).map_err(|e| {
+        if e.message.contains(v) {
+            Error {
+                message: e.message.replace(v, &format!("{short}…")),
+                ..e
+            }
+        } else if e.message.chars().count() > 2 * MAX_ECHO + 100 {
+            too_long()
+        } else {
+            e
+        }
+    })
 }
 
 /// The audit event of a data-subject request. The subject is named by a keyed hash, not by
@@ -218,7 +255,7 @@ pub fn erase_subject(
     let ev = audit_event(app, actor, "gdpr.erase", &id, String::new())?;
     app.store
         .write(now, |tx| {
-            let report = subject::erase(tx, &id, classification::today(now))?;
+            let report = subject::erase(tx, &id, classification::today(now), now)?;
             let detail = format!(
                 "{} tickets deleted, {} redacted",
                 report.plan.delete_tickets.len(),
@@ -249,3 +286,29 @@ pub fn purge_after_erasure(app: &App) {
 
 #[cfg(test)]
 mod test_support;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_not_echoed_whole() {
+        let spec = |email: String| SubjectSpec {
+            email: Some(email),
+            ..SubjectSpec::default()
+        };
+        let huge = format!("{}@", "a".repeat(100_000));
+        let e = spec(huge).identity(0).expect_err("invalid");
+        assert_eq!(e.kind, crate::error::ErrorKind::Invalid);
+        assert!(e.message.len() < 400, "{}", e.message.len());
+        let mid = format!("{}@@x.se", "b".repeat(150));
+        let e = spec(mid.clone()).identity(0).expect_err("invalid");
+        assert!(
+            !e.message.contains(&mid) && e.message.len() < 400,
+            "{}",
+            e.message
+        );
+        let e = spec("bad@@x.se".into()).identity(0).expect_err("invalid");
+        assert!(e.message.contains("bad@@x.se"), "{}", e.message);
+    }
+}

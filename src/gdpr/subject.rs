@@ -14,7 +14,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::gdpr::consent::{self, Consent};
 use crate::gdpr::national_id;
-use crate::helpdesk::model::{Article, Contact, MailAddress, Ticket};
+use crate::helpdesk::model::{Article, Contact, Delivery, MailAddress, Ticket};
 use crate::store::codec::decode;
 use crate::store::{Reader, Table};
 
@@ -94,6 +94,49 @@ pub enum Reason {
     Mentioned,
 }
 
+impl Reason {
+    /// Stable machine name (`reason_codes` in the export): `customer`, `address`,
+    /// `mentioned`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Reason::Customer => "customer",
+            Reason::Address => "address",
+            Reason::Mentioned => "mentioned",
+        }
+    }
+
+    /// Readable English wording for the export and its summary (Art. 12(1): intelligible
+    /// form). For one message, [`article_reasons`] tells sender from recipient.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Customer => "customer of the ticket",
+            Reason::Address => "sender or recipient of a message",
+            Reason::Mentioned => "mentioned in the text",
+        }
+    }
+}
+
+/// Why one article concerns the subject, readable: `sender`, `recipient`, `mentioned in
+/// the text`.
+pub fn article_reasons(a: &Article, why: &[Reason], id: &Identity) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    for r in why {
+        match (r, id) {
+            (Reason::Address, Identity::Email(e)) => {
+                if address_is(&a.from, e) || a.reply_to.as_ref().is_some_and(|x| address_is(x, e)) {
+                    out.push("sender");
+                }
+                if a.to.iter().chain(&a.cc).any(|x| address_is(x, e)) {
+                    out.push("recipient");
+                }
+            }
+            _ => out.push(r.describe()),
+        }
+    }
+    out.dedup();
+    out
+}
+
 /// One ticket that concerns the data subject, with the articles and why.
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketMatch {
@@ -112,6 +155,19 @@ pub struct SubjectData {
 }
 
 impl SubjectData {
+    /// What an export hands out (Art. 15, 20): the subject's own tickets (they are the
+    /// customer) whole; of other tickets only the articles that concern them (non-empty
+    /// reasons), since the rest is other people's data (Art. 15(4)).
+    pub fn for_export(&self) -> SubjectData {
+        let mut out = self.clone();
+        for t in &mut out.tickets {
+            if !t.reasons.contains(&Reason::Customer) {
+                t.articles.retain(|(_, why)| !why.is_empty());
+            }
+        }
+        out
+    }
+
     /// `(tickets, articles, attachments, contacts, consents)`.
     pub fn counts(&self) -> (usize, usize, usize, usize, usize) {
         let articles = self.tickets.iter().map(|t| t.articles.len()).sum();
@@ -135,14 +191,68 @@ fn address_is(a: &MailAddress, email: &str) -> bool {
     a.address.eq_ignore_ascii_case(email)
 }
 
-fn text_mentions(id: &Identity, text: &str, today: jiff::civil::Date) -> bool {
+fn text_mentions(id: &Identity, text: &str, _today: jiff::civil::Date) -> bool {
     match id {
         Identity::Email(e) => text.to_lowercase().contains(e.as_str()),
         Identity::Phone(p) => phone_runs(text).any(|run| run.ends_with(p.as_str())),
-        Identity::NationalId(n) => national_id::find(text, today)
-            .iter()
-            .any(|f| ten_digits(&text[f.start..f.end]) == *n),
+        Identity::NationalId(n) => !national_id_spans(text, n).is_empty(),
     }
+}
+
+/// Byte spans of `text` where the known national id `n` (ten digits) is written, in any
+/// spelling: `YYMMDD-NNNN`, `YYMMDD+NNNN`, `YYYYMMDD-NNNN`, ten or twelve digits in a row,
+/// or digit groups split by spaces, `-` or `+` (at most three such characters between two
+/// digits). Unlike [`national_id::find`], no label or look-alike rule applies: those rules
+/// guard the detection of *unknown* numbers against order and phone numbers, while a
+/// request naming this exact number must find every occurrence of it (Art. 15, 17).
+/// A twelve-digit form needs century 18, 19 or 20; digits right before or after the
+/// number make it part of a longer one, not a match.
+fn national_id_spans(text: &str, n: &str) -> Vec<(usize, usize)> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let is_sep = |c: char| matches!(c, ' ' | '-' | '+' | '\u{a0}' | '\t');
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].1.is_ascii_digit() && (i == 0 || !chars[i - 1].1.is_ascii_digit());
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut digits = String::new();
+        let mut seps = 0;
+        let mut j = i;
+        let mut found = None;
+        while j < chars.len() && digits.len() < 12 {
+            let c = chars[j].1;
+            if c.is_ascii_digit() {
+                digits.push(c);
+                seps = 0;
+                let next_is_digit = chars.get(j + 1).is_some_and(|(_, d)| d.is_ascii_digit());
+                let hit = match digits.len() {
+                    10 => digits == n,
+                    12 => matches!(&digits[..2], "18" | "19" | "20") && &digits[2..] == n,
+                    _ => false,
+                };
+                if hit && !next_is_digit {
+                    found = Some((chars[i].0, chars[j].0 + 1, j + 1));
+                    break;
+                }
+            } else if is_sep(c) && seps < 3 {
+                seps += 1;
+            } else {
+                break;
+            }
+            j += 1;
+        }
+        match found {
+            Some((start, end, next)) => {
+                out.push((start, end));
+                i = next;
+            }
+            None => i += 1,
+        }
+    }
+    out
 }
 
 /// Digit runs in `text` that may be phone numbers: digits joined by spaces, `-`, `.`, `/`
@@ -204,14 +314,13 @@ pub fn find(r: &impl Reader, id: &Identity, today: jiff::civil::Date) -> Result<
             .map(|x| x.filename.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        let body = format!(
-            "{}\n{}\n{}\n{}",
-            a.subject,
-            a.text,
-            a.html.as_deref().unwrap_or(""),
-            names
-        );
-        if text_mentions(id, &body, today) {
+        let html = a.html.as_deref().unwrap_or("");
+        let body = format!("{}\n{}\n{}\n{}", a.subject, a.text, html, names);
+        // The HTML also as rendered: markup may split a number (`<b>811218</b>-9876`).
+        if text_mentions(id, &body, today)
+            || (!html.is_empty()
+                && text_mentions(id, &crate::mail::inbound::parse::html_to_text(html), today))
+        {
             why.push(Reason::Mentioned);
         }
         by_ticket.entry(a.ticket).or_default().push((a, why));
@@ -289,6 +398,7 @@ pub fn export<W: Write + Seek>(
     generated_ms: i64,
     out: W,
 ) -> Result<ExportReport> {
+    let data = &data.for_export();
     let mut zip = zip::ZipWriter::new(out);
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
@@ -334,7 +444,16 @@ pub fn export<W: Write + Seek>(
         "subject": id.describe(),
         "contacts": data.contacts,
         "consents": data.consents,
-        "tickets": data.tickets,
+        "tickets": data.tickets.iter().map(|t| serde_json::json!({
+            "ticket": t.ticket,
+            "reasons": t.reasons.iter().map(|r| r.describe()).collect::<Vec<_>>(),
+            "reason_codes": t.reasons.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            "articles": t.articles.iter().map(|(a, why)| serde_json::json!({
+                "article": a,
+                "reasons": article_reasons(a, why, id),
+                "reason_codes": why.iter().map(|r| r.code()).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
         "attachments": files,
     });
     zip.start_file("data.json", opts).map_err(zerr)?;
@@ -397,17 +516,23 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
     for t in &data.tickets {
         let _ = writeln!(
             s,
-            "\nTicket {} \"{}\" opened {}, {}; {} messages",
+            "\nTicket {} \"{}\" opened {}, {}; {} messages. You appear as: {}",
             crate::helpdesk::ticket_tag(t.ticket.number),
             t.ticket.subject,
             crate::helpdesk::tickets::rfc3339(t.ticket.created_ms),
             t.ticket.status.as_str(),
-            t.articles.len()
+            t.articles.len(),
+            t.reasons
+                .iter()
+                .map(|r| r.describe())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        for (a, _) in &t.articles {
+        for (a, why) in &t.articles {
+            let why = article_reasons(a, why, id);
             let _ = writeln!(
                 s,
-                "  {} {} from {}: {}",
+                "  {} {} from {}: {}{}",
                 crate::helpdesk::tickets::rfc3339(a.created_ms),
                 if a.direction == crate::helpdesk::model::Direction::In {
                     "received"
@@ -415,7 +540,12 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
                     "sent"
                 },
                 a.from.address,
-                a.subject
+                a.subject,
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join(", "))
+                }
             );
         }
     }
@@ -435,8 +565,9 @@ pub struct ErasurePlan {
     /// Tickets the subject is the customer of: deleted with their articles and files.
     pub delete_tickets: Vec<u64>,
     /// Other tickets where the subject appears: their address, phone number or national id
-    /// is replaced by a placeholder in the articles that name them, and those articles' raw
-    /// messages are removed.
+    /// (every spelling of it) is replaced by a placeholder in the articles that name them,
+    /// for an e-mail subject also their known names and phone numbers, and those articles'
+    /// raw messages are removed; mail to them still queued there is cancelled.
     pub redact_tickets: Vec<u64>,
     pub articles_redacted: usize,
     pub contacts: usize,
@@ -475,34 +606,19 @@ pub fn plan_erasure(data: &SubjectData) -> ErasurePlan {
 }
 
 /// Replaces every occurrence of the subject in `text` with [`crate::gdpr::erase::PLACEHOLDER`].
-pub fn redact_text(id: &Identity, text: &str, today: jiff::civil::Date) -> String {
+/// A national id is matched in every spelling of the exact number ([`national_id_spans`]);
+/// `_today` is kept for callers and unused.
+pub fn redact_text(id: &Identity, text: &str, _today: jiff::civil::Date) -> String {
     let ph = crate::gdpr::erase::PLACEHOLDER;
     match id {
-        Identity::Email(e) => {
-            let lower = text.to_lowercase();
-            // Lower-casing can change byte lengths outside ASCII; only then fall back.
-            if lower.len() != text.len() {
-                return lower.replace(e.as_str(), ph);
-            }
-            let mut out = String::with_capacity(text.len());
-            let mut last = 0;
-            for (i, _) in lower.match_indices(e.as_str()) {
-                out.push_str(&text[last..i]);
-                out.push_str(ph);
-                last = i + e.len();
-            }
-            out.push_str(&text[last..]);
-            out
-        }
+        Identity::Email(e) => replace_ci(text, e, ph, false),
         Identity::NationalId(n) => {
             let mut out = String::with_capacity(text.len());
             let mut last = 0;
-            for f in national_id::find(text, today) {
-                if ten_digits(&text[f.start..f.end]) == *n {
-                    out.push_str(&text[last..f.start]);
-                    out.push_str(ph);
-                    last = f.end;
-                }
+            for (start, end) in national_id_spans(text, n) {
+                out.push_str(&text[last..start]);
+                out.push_str(ph);
+                last = end;
             }
             out.push_str(&text[last..]);
             out
@@ -555,17 +671,187 @@ pub fn redact_text(id: &Identity, text: &str, today: jiff::civil::Date) -> Strin
     }
 }
 
+/// Replaces every case-insensitive occurrence of `needle` (lower case) in `text` with
+/// `ph`; with `whole_words`, only where no letter or digit touches it on either side.
+fn replace_ci(text: &str, needle: &str, ph: &str, whole_words: bool) -> String {
+    if needle.is_empty() {
+        return text.to_string();
+    }
+    let lower = text.to_lowercase();
+    // Lower-casing can change byte lengths outside ASCII; only then fall back.
+    let (hay, src) = if lower.len() == text.len() {
+        (lower.as_str(), text)
+    } else {
+        (lower.as_str(), lower.as_str())
+    };
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (i, _) in hay.match_indices(needle) {
+        if i < last {
+            continue;
+        }
+        let end = i + needle.len();
+        if whole_words {
+            let before = hay[..i]
+                .chars()
+                .next_back()
+                .is_some_and(char::is_alphanumeric);
+            let after = hay[end..].chars().next().is_some_and(char::is_alphanumeric);
+            if before || after {
+                continue;
+            }
+        }
+        out.push_str(&src[last..i]);
+        out.push_str(ph);
+        last = end;
+    }
+    out.push_str(&src[last..]);
+    out
+}
+
+/// Words that, alone, name a role or a mailbox rather than a person: never redacted as
+/// a name ([`redactable_name`]).
+const GENERIC_NAMES: &[&str] = &[
+    "support",
+    "info",
+    "admin",
+    "kontakt",
+    "contact",
+    "kund",
+    "kunde",
+    "customer",
+    "service",
+    "kundservice",
+    "kundeservice",
+    "sales",
+    "salg",
+    "noreply",
+    "no-reply",
+    "team",
+    "office",
+    "kontor",
+    "helpdesk",
+    "user",
+    "mail",
+    "post",
+    "reception",
+    "ekonomi",
+    "økonomi",
+    "faktura",
+    "invoice",
+    "billing",
+];
+
+/// The display name `name`, trimmed of quotes and spaces, if it is specific enough to
+/// redact wherever it appears in a kept ticket: at least 4 characters, and not a single
+/// generic word ([`GENERIC_NAMES`]). A short name ("Bo", "Li") would hit unrelated words and
+/// other people; a generic word is not the person's name. Single given names of 4+ letters
+/// ("Erik") are redacted: in an erasure a redacted namesake costs less than a leak.
+fn redactable_name(name: &str) -> Option<String> {
+    let n = name.trim().trim_matches(['"', '\'', ' ']).trim();
+    let lower = n.to_lowercase();
+    if n.chars().count() < 4 || n.contains('@') {
+        return None;
+    }
+    if !lower.contains(char::is_whitespace) && GENERIC_NAMES.contains(&lower.as_str()) {
+        return None;
+    }
+    Some(lower)
+}
+
+/// What else identifies an e-mail subject in the tickets that are kept (Art. 17): the
+/// names they are known by and their phone numbers.
+#[derive(Debug, Default)]
+struct KnownData {
+    /// Lower-case names, longest first (a full name before its parts).
+    names: Vec<String>,
+    /// Phone identities (last eight digits).
+    phones: Vec<Identity>,
+}
+
+impl KnownData {
+    /// From the contact record (name, phone) and every display name used with `email` in
+    /// From, Reply-To, To or Cc of any article found.
+    fn of(email: &str, data: &SubjectData) -> KnownData {
+        let mut names = Vec::new();
+        let mut phones = Vec::new();
+        for c in &data.contacts {
+            names.extend(c.name.as_deref().and_then(redactable_name));
+            if let Some(p) = c.phone.as_deref().and_then(|p| Identity::phone(p).ok())
+                && !phones.contains(&p)
+            {
+                phones.push(p);
+            }
+        }
+        for (a, _) in data.tickets.iter().flat_map(|t| &t.articles) {
+            for addr in std::iter::once(&a.from)
+                .chain(&a.reply_to)
+                .chain(&a.to)
+                .chain(&a.cc)
+            {
+                if address_is(addr, email) {
+                    names.extend(addr.name.as_deref().and_then(redactable_name));
+                }
+            }
+        }
+        names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        names.dedup();
+        KnownData { names, phones }
+    }
+
+    /// `text` with the names and phone numbers replaced by the placeholder.
+    fn redact(&self, text: &str, today: jiff::civil::Date) -> String {
+        let ph = crate::gdpr::erase::PLACEHOLDER;
+        let mut t = text.to_string();
+        for n in &self.names {
+            t = replace_ci(&t, n, ph, true);
+        }
+        for p in &self.phones {
+            t = redact_text(p, &t, today);
+        }
+        t
+    }
+
+    /// Whether `text` still holds a name or phone number.
+    fn mentioned(&self, text: &str, today: jiff::civil::Date) -> bool {
+        self.redact(text, today) != text
+    }
+}
+
+/// Redacts `html` for `id` and `known`; if the subject still shows in the text the HTML
+/// renders to (digits split by markup: `<b>811218</b>-9876`), the HTML is dropped and
+/// `None` returned, so only the redacted plain text remains.
+fn redact_html(
+    id: &Identity,
+    known: &KnownData,
+    html: &str,
+    today: jiff::civil::Date,
+) -> Option<String> {
+    let h = known.redact(&redact_text(id, html, today), today);
+    let rendered = crate::mail::inbound::parse::html_to_text(&h);
+    if text_mentions(id, &rendered, today) || known.mentioned(&rendered, today) {
+        None
+    } else {
+        Some(h)
+    }
+}
+
 /// What [`erase`] did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ErasureReport {
     pub plan: ErasurePlan,
     pub removed: crate::gdpr::erase::Counts,
     pub raw_messages_removed: usize,
+    /// Queued mails to the subject in kept tickets, cancelled.
+    pub outbound_cancelled: u64,
 }
 
 /// Erases the data subject (Art. 17) inside the caller's transaction, so the audit event
-/// commits with it: deletes their tickets, redacts them from other tickets, deletes their
-/// contact record and consent history. Returns what was done; the caller shows
+/// commits with it: deletes their tickets (with all their outbound mail, its logged history
+/// included), redacts them from other tickets (for an e-mail subject also their known names
+/// and phone numbers, [`KnownData`], and mail to them: queued cancelled at `now_ms`, logged
+/// history scrubbed), deletes their contact record and consent history. Returns what was
+/// done; the caller shows
 /// [`plan_erasure`] first and asks for confirmation. Errors: `Conflict` naming every legal
 /// hold ([`ErasurePlan::holds`]) on the contact or on a ticket it would delete or redact
 /// (Art. 17(3)(e)), before anything is changed.
@@ -573,8 +859,9 @@ pub fn erase(
     tx: &mut crate::store::WriteTx,
     id: &Identity,
     today: jiff::civil::Date,
+    now_ms: i64,
 ) -> Result<ErasureReport> {
-    use crate::gdpr::erase::{References, delete_ticket};
+    use crate::gdpr::erase::{References, delete_ticket, drop_outbound_naming};
     tx.mark_erasure();
     let data = find(tx, id, today)?;
     let plan = plan_erasure(&data);
@@ -584,6 +871,11 @@ pub fn erase(
             plan.holds.join("; ")
         )));
     }
+    // Names and phone numbers of an e-mail subject go from the kept tickets too.
+    let known = match id {
+        Identity::Email(e) => KnownData::of(e, &data),
+        _ => KnownData::default(),
+    };
     let mut refs = References::build(tx)?;
     let mut report = ErasureReport::default();
     for n in &plan.delete_tickets {
@@ -593,6 +885,7 @@ pub fn erase(
         name: None,
         address: crate::gdpr::erase::PLACEHOLDER_ADDRESS.to_string(),
     };
+    let red = |text: &str| known.redact(&redact_text(id, text, today), today);
     for t in data
         .tickets
         .iter()
@@ -611,15 +904,53 @@ pub fn erase(
                 {
                     if address_is(addr, e) {
                         *addr = placeholder.clone();
+                    } else if let Some(n) = &addr.name {
+                        let r = red(n);
+                        if r != *n {
+                            addr.name = Some(r);
+                        }
                     }
                 }
             }
-            a.subject = redact_text(id, &a.subject, today);
-            a.text = redact_text(id, &a.text, today);
-            a.html = a.html.as_deref().map(|h| redact_text(id, h, today));
-            for att in &mut a.attachments {
-                att.filename = redact_text(id, &att.filename, today);
+            a.subject = red(&a.subject);
+            a.text = red(&a.text);
+            if let Some(h) = a.html.take() {
+                a.html = redact_html(id, &known, &h, today);
+                if a.html.is_none() && a.text.trim().is_empty() {
+                    // An HTML-only message keeps its content as redacted plain text.
+                    a.text = red(&crate::mail::inbound::parse::html_to_text(&h));
+                }
             }
+            for att in &mut a.attachments {
+                att.filename = red(&att.filename);
+            }
+            // A delivery report (an SMTP reply) may quote the recipient's address.
+            a.delivery = a.delivery.map(|d| match d {
+                Delivery::Sent { at_ms, reply } => Delivery::Sent {
+                    at_ms,
+                    reply: red(&reply),
+                },
+                Delivery::Failed { at_ms, reason } => Delivery::Failed {
+                    at_ms,
+                    reason: red(&reason),
+                },
+                Delivery::Queued {
+                    attempts,
+                    last_error,
+                } => Delivery::Queued {
+                    attempts,
+                    last_error: last_error.map(|x| red(&x)),
+                },
+                Delivery::Deferred {
+                    attempts,
+                    last_error,
+                    next_attempt_ms,
+                } => Delivery::Deferred {
+                    attempts,
+                    last_error: red(&last_error),
+                    next_attempt_ms,
+                },
+            });
             // The raw message cannot be redacted without breaking it: it goes.
             if let Some(sha) = a.raw_sha256.take()
                 && refs.release(tx, &sha)?
@@ -632,11 +963,17 @@ pub fn erase(
                 &a,
             )?;
         }
+        // Mail to or from the subject in a kept ticket: cancelled if still queued, its
+        // logged history scrubbed (after the articles, whose delivery it updates).
+        if let Identity::Email(e) = id {
+            report.outbound_cancelled +=
+                drop_outbound_naming(tx, t.ticket.number, e, &mut refs, now_ms)?;
+        }
         let mut ticket = t.ticket.clone();
         if let Identity::Email(e) = id {
             ticket.participants.retain(|p| p != e);
         }
-        ticket.subject = redact_text(id, &ticket.subject, today);
+        ticket.subject = red(&ticket.subject);
         tx.put_rec(
             Table::Tickets,
             &crate::store::codec::be(ticket.number),
@@ -749,11 +1086,15 @@ mod tests {
             &env(),
         )
         .expect("ingest");
+        // An agent's answer to Bo in his ticket is not about Anna: not exported.
+        crate::helpdesk::reply::reply(&app, b.ticket, "agent@example.org", "BO-ANSWER")
+            .expect("reply");
         let id = Identity::email("anna@example.se").expect("id");
         let data = app.store.read(|r| find(r, &id, today())).expect("find");
         let numbers: Vec<u64> = data.tickets.iter().map(|t| t.ticket.number).collect();
         assert_eq!(numbers, [a1.ticket, a2.ticket, b.ticket]);
-        assert_eq!(data.counts(), (3, 3, 3, 1, 0));
+        assert_eq!(data.counts(), (3, 4, 3, 1, 0));
+        assert_eq!(data.for_export().counts(), (3, 3, 3, 1, 0));
         let mut buf = std::io::Cursor::new(Vec::new());
         let report = app
             .store
@@ -778,7 +1119,28 @@ mod tests {
             json.contains("anna-two")
                 && json.contains("bo-ticket")
                 && !json.contains("carl-ticket")
+                && !json.contains("BO-ANSWER")
         );
+        for readable in [
+            "\"customer of the ticket\"",
+            "\"sender\"",
+            "\"recipient\"",
+            "\"reason_codes\"",
+        ] {
+            assert!(json.contains(readable), "{readable} missing");
+        }
+        assert!(!json.contains("\"Customer\"") && !json.contains("\"Address\""));
+        let mut summary = String::new();
+        std::io::Read::read_to_string(
+            &mut zip.by_name("summary.txt").expect("summary"),
+            &mut summary,
+        )
+        .expect("read");
+        assert!(
+            summary.contains("You appear as: customer of the ticket"),
+            "{summary}"
+        );
+        assert!(!summary.contains("BO-ANSWER"));
 
         // The phone number finds Bo's ticket only.
         let phone = Identity::phone("+46701234567").expect("phone");
@@ -791,7 +1153,7 @@ mod tests {
         assert_eq!(plan.redact_tickets, [b.ticket]);
         let done = app
             .store
-            .write(2, |tx| erase(tx, &id, today()))
+            .write(2, |tx| erase(tx, &id, today(), 2))
             .expect("erase");
         assert_eq!(done.removed.tickets, 2);
         let dump = app.store.dump().expect("dump");
@@ -859,7 +1221,7 @@ mod tests {
         let hold = |reason: &str| LegalHold::new(reason, "admin@example.org", 1).expect("hold");
         let erase_err = |app: &crate::app::App| {
             app.store
-                .write(2, |tx| erase(tx, &id, today()))
+                .write(2, |tx| erase(tx, &id, today(), 2))
                 .expect_err("held")
         };
         // A hold on a ticket that would only be redacted blocks it too.
@@ -917,10 +1279,278 @@ mod tests {
             .expect("lift");
         let done = app
             .store
-            .write(2, |tx| erase(tx, &id, today()))
+            .write(2, |tx| erase(tx, &id, today(), 2))
             .expect("erase");
         assert_eq!(done.plan.delete_tickets, [own.ticket]);
         assert!(done.plan.holds.is_empty());
+    }
+
+    fn raw(from: &str, subject: &str, mid: &str, ctype: &str, body: &str) -> Vec<u8> {
+        format!(
+            "From: {from}\r\nTo: support@example.org\r\nSubject: {subject}\r\n\
+             Message-ID: <{mid}@mail.example.net>\r\nMIME-Version: 1.0\r\n\
+             Content-Type: {ctype}; charset=utf-8\r\n\r\n{body}\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn store_bytes(app: &crate::app::App) -> Vec<u8> {
+        app.store
+            .dump()
+            .expect("dump")
+            .into_iter()
+            .flat_map(|((_, k), v)| [k, v].concat())
+            .collect()
+    }
+
+    fn holds(hay: &[u8], s: &str) -> bool {
+        hay.windows(s.len()).any(|w| w == s.as_bytes())
+    }
+
+    #[test]
+    fn exact_national_id_is_found_in_every_spelling() {
+        let n = "8112189876";
+        for t in [
+            "Ordernummer 811218-9876?",
+            "order number 811218-9876 hmm",
+            "Ring 811218+9876.",
+            "19811218-9876",
+            "198112189876",
+            "8112189876",
+            "811218 9876",
+            "19 811218 - 9876",
+            "x811218-9876y",
+        ] {
+            assert_eq!(national_id_spans(t, n).len(), 1, "{t}");
+        }
+        for t in [
+            "9811218-98765",
+            "811218-9875",
+            "2811218-9876",
+            "17811218-9876",
+        ] {
+            assert!(national_id_spans(t, n).is_empty(), "{t}");
+        }
+        let id = Identity::national_id("198112189876", today()).expect("id");
+        assert_eq!(
+            redact_text(&id, "Kundnr 811218-9876, tel. 19811218 9876!", today()),
+            "Kundnr [anonymised], tel. [anonymised]!"
+        );
+    }
+
+    #[test]
+    fn erasing_a_national_id_redacts_every_occurrence_and_split_html() {
+        use crate::gdpr::test_support::{app, env};
+        use crate::helpdesk::ingest::ingest;
+        let (_d, app) = app();
+        let a = ingest(
+            &app,
+            &raw(
+                "Al A <al@example.se>",
+                "Ordernummer 811218-9876?",
+                "nid-a",
+                "text/plain",
+                "order number 811218-9876 hmm. Personnummer 811218-9876",
+            ),
+            &env(),
+        )
+        .expect("a");
+        let b = ingest(
+            &app,
+            &raw(
+                "Bea B <bea@example.se>",
+                "call me",
+                "nid-b",
+                "text/plain",
+                "Ring 811218-9876 eller tel. 811218-9876. Mitt kundnummer 811218-9876 ... \
+                 Kundnr 811218-9876",
+            ),
+            &env(),
+        )
+        .expect("b");
+        let c = ingest(
+            &app,
+            &raw(
+                "Cy C <cy@example.se>",
+                "html",
+                "nid-c",
+                "text/html",
+                "<p>My number is <b>811218</b>-9876</p>",
+            ),
+            &env(),
+        )
+        .expect("c");
+        let id = Identity::national_id("198112189876", today()).expect("id");
+        let data = app.store.read(|r| find(r, &id, today())).expect("find");
+        let plan = plan_erasure(&data);
+        assert_eq!(plan.redact_tickets, [a.ticket, b.ticket, c.ticket]);
+        app.store
+            .write(2, |tx| erase(tx, &id, today(), 2))
+            .expect("erase");
+        let bytes = store_bytes(&app);
+        for gone in ["811218", "8112189876"] {
+            assert!(!holds(&bytes, gone), "{gone} is still in the store");
+        }
+        let arts = app
+            .store
+            .read(|r| crate::helpdesk::tickets::articles(r, c.ticket))
+            .expect("articles");
+        assert!(arts[0].html.is_none(), "{:?}", arts[0].html);
+        assert!(arts[0].text.contains("My number is"), "{}", arts[0].text);
+        let arts = app
+            .store
+            .read(|r| crate::helpdesk::tickets::articles(r, b.ticket))
+            .expect("articles");
+        assert_eq!(
+            arts[0]
+                .text
+                .matches(crate::gdpr::erase::PLACEHOLDER)
+                .count(),
+            4
+        );
+        assert!(
+            app.store
+                .read(|r| find(r, &id, today()))
+                .expect("find")
+                .tickets
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn erasing_an_address_removes_names_phones_and_outbound_mail() {
+        use crate::gdpr::test_support::{app, env, mail, mail_with};
+        use crate::helpdesk::ingest::ingest;
+        use crate::mail::outbound::queue::{self, OutboundItem};
+        let (_d, app) = app();
+        let e1 = ingest(
+            &app,
+            &mail(
+                "Erik Erasmus",
+                "erik@erase.se",
+                "erik-one",
+                "hej",
+                "E-FILE-1",
+            ),
+            &env(),
+        )
+        .expect("e1");
+        ingest(
+            &app,
+            &mail(
+                "Erik Erasmus",
+                "erik@erase.se",
+                "erik-two",
+                "hej igen",
+                "E-FILE-2",
+            ),
+            &env(),
+        )
+        .expect("e2");
+        let k = ingest(
+            &app,
+            &mail_with(
+                "Cc: Erik Erasmus <erik@erase.se>\r\n",
+                "Kund Åtta",
+                "kund8@other.se",
+                "kund8-ticket",
+                "My colleague erik@erase.se (Erik Erasmus, 0735551234) had trouble. \
+                 Ring +46 73-555 12 34 or Support.",
+                "K-FILE",
+            ),
+            &env(),
+        )
+        .expect("k");
+        // The contact's known phone number (as rectified), written differently.
+        app.store
+            .write(1, |tx| {
+                let mut c: Contact = tx
+                    .get_rec(Table::Contacts, b"erik@erase.se")?
+                    .expect("contact");
+                c.phone = Some("073-555 12 34".into());
+                tx.put_rec(Table::Contacts, b"erik@erase.se", &c)
+            })
+            .expect("phone");
+        // A reply to Erik in his own ticket, then sent (the worker removes the entry); in
+        // kund8's ticket one mail to Erik still queued and one sent.
+        crate::helpdesk::reply::reply(&app, e1.ticket, "agent@example.org", "svar").expect("reply");
+        let item = |id: u64| OutboundItem {
+            id,
+            ticket: k.ticket,
+            article: 1,
+            mail_from: "support@example.org".into(),
+            rcpt_to: vec!["kund8@other.se".into(), "erik@erase.se".into()],
+            raw_sha256: "00".repeat(32),
+            attempts: 0,
+            next_attempt_ms: 5,
+            created_ms: 5,
+            expires_ms: 10,
+            last_error: None,
+        };
+        app.store
+            .write(3, |tx| {
+                queue::enqueue(tx, &item(900_001))?;
+                queue::enqueue(tx, &item(900_002))
+            })
+            .expect("enqueue");
+        app.store
+            .write(4, |tx| {
+                for i in queue::all(tx)? {
+                    if i.id != 900_001 {
+                        queue::remove(tx, &i)?;
+                    }
+                }
+                Ok(())
+            })
+            .expect("sent");
+        let id = Identity::email("erik@erase.se").expect("id");
+        let done = app
+            .store
+            .write(5, |tx| erase(tx, &id, today(), 5))
+            .expect("erase");
+        assert_eq!(done.outbound_cancelled, 1);
+        crate::gdpr::purge_after_erasure(&app);
+        let bytes = store_bytes(&app);
+        let log: Vec<u8> = app
+            .store
+            .changes_since(0, usize::MAX)
+            .expect("log")
+            .into_iter()
+            .flat_map(|r| r.ops)
+            .flat_map(|op| [op.key, op.value.unwrap_or_default()].concat())
+            .collect();
+        for gone in ["erik@erase.se", "Erik Erasmus", "0735551234", "555 12 34"] {
+            assert!(!holds(&bytes, gone), "{gone} is still in a row");
+            assert!(!holds(&log, gone), "{gone} is still in the change log");
+        }
+        for kept in ["kund8@other.se", "had trouble", "Support"] {
+            assert!(holds(&bytes, kept), "{kept} was removed");
+        }
+        assert!(app.store.read(queue::all).expect("q").is_empty());
+        let phone = Identity::phone("0735551234").expect("phone");
+        assert!(
+            app.store
+                .read(|r| find(r, &phone, today()))
+                .expect("find")
+                .tickets
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn names_too_short_or_generic_are_not_redacted() {
+        assert_eq!(
+            redactable_name("\"Erik Erasmus\""),
+            Some("erik erasmus".into())
+        );
+        assert_eq!(redactable_name("Erik"), Some("erik".into()));
+        assert_eq!(redactable_name("Bo"), None);
+        assert_eq!(redactable_name("Support"), None);
+        assert_eq!(redactable_name("a@b.se"), None);
+        assert_eq!(
+            replace_ci("Erik, Eriksson and ERIK", "erik", "[x]", true),
+            "[x], Eriksson and [x]"
+        );
     }
 
     #[test]

@@ -572,4 +572,64 @@ mod keys {
             assert_eq!(contains(&bytes, b"KEY-ulla@example.org"), behind);
         }
     }
+
+    // gdpr: history of rows deleted before the erasure
+    #[test]
+    fn forget_history_scrubs_rows_deleted_earlier_and_replay_still_matches() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let s = Store::open(&path).unwrap();
+        // Row A: written, rewritten, deleted by ordinary transactions. Row B: still there.
+        s.write(1, |tx| {
+            tx.put(Table::Outbound, &codec::be(1), b"GONE-1 erik@example.org")?;
+            tx.put(Table::Outbound, &codec::be(2), b"OLD-2 erik@example.org")
+        })
+        .unwrap();
+        s.write(2, |tx| {
+            tx.put(Table::Outbound, &codec::be(1), b"GONE-1b erik@example.org")?;
+            tx.put(Table::Outbound, &codec::be(2), b"NOW-2 others only")
+        })
+        .unwrap();
+        s.write(3, |tx| {
+            tx.delete(Table::Outbound, &codec::be(1)).map(|_| ())
+        })
+        .unwrap();
+        s.write(4, |tx| {
+            tx.forget_history(Table::Outbound, &codec::be(1))?;
+            tx.forget_history(Table::Outbound, &codec::be(2))
+        })
+        .unwrap();
+        let before = s.dump().unwrap();
+        s.purge_erased().unwrap();
+        assert_eq!(s.dump().unwrap(), before, "rows unchanged");
+        let log: Vec<u8> = s
+            .changes_since(0, usize::MAX)
+            .unwrap()
+            .into_iter()
+            .flat_map(|r| r.ops)
+            .flat_map(|op| [op.key, op.value.unwrap_or_default()].concat())
+            .collect();
+        assert!(!contains(&log, b"erik@example.org"));
+        assert!(contains(&log, b"NOW-2 others only"));
+        let d2 = tempfile::tempdir().unwrap();
+        let b = Store {
+            db: std::sync::RwLock::new(
+                redb::Database::builder()
+                    .create(d2.path().join("b.redb"))
+                    .unwrap(),
+            ),
+            path: d2.path().join("b.redb"),
+            vacuum_lock: Default::default(),
+            write_lock: Default::default(),
+            group: Default::default(),
+        };
+        b.init_tables().unwrap();
+        for rec in s.changes_since(1, usize::MAX).unwrap() {
+            b.apply_change(&rec).unwrap();
+        }
+        assert_eq!(b.dump().unwrap(), s.dump().unwrap());
+        drop(s);
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(!contains(&bytes, b"erik@example.org"), "left in the file");
+    }
 }

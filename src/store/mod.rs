@@ -307,6 +307,47 @@ impl WriteTx {
     pub fn mark_erasure(&mut self) {
         self.erasure = true;
     }
+
+    // gdpr: history of rows that are gone already (outbound mail sent before an erasure)
+    /// Makes this transaction hold the last image of `key` in `table` and marks it as an
+    /// erasure, so [`Store::purge_erased`] scrubs every earlier after-image of the key from
+    /// the change log: for rows changed or deleted earlier by ordinary transactions (a sent
+    /// mail's queue entry) whose old images still hold personal data (GDPR Art. 17). A
+    /// present row is put again unchanged; an absent one gets a delete op, so replaying the
+    /// scrubbed log from any base still ends in the same state.
+    pub fn forget_history(&mut self, table: Table, key: &[u8]) -> Result<()> {
+        self.erasure = true;
+        match self.get(table, key)? {
+            Some(v) => self.put(table, key, &v),
+            None => {
+                self.ops.push(Op {
+                    table: table.id(),
+                    key: key.to_vec(),
+                    value: None,
+                });
+                Ok(())
+            }
+        }
+    }
+
+    /// Every after-image of `table` still in the change log, `(key, value)`, oldest first
+    /// (deleted rows' earlier versions included). Cost: one pass over the whole log.
+    pub fn logged_puts(&self, table: Table) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        let log = self.txn.open_table(CHANGELOG)?;
+        let mut out = Vec::new();
+        for item in log.iter()? {
+            let (_, v) = item?;
+            let rec: ChangeRecord = codec::decode(v.value())?;
+            for op in rec.ops {
+                if op.table == table.id()
+                    && let Some(value) = op.value
+                {
+                    out.push((op.key, value));
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Reader for WriteTx {

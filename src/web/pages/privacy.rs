@@ -40,6 +40,20 @@ impl SubjectForm {
         }
     }
 
+    /// The message for an invalid form: when not exactly one field is filled, the form's
+    /// own wording (the domain's names the CLI flags); otherwise the domain's `message`.
+    pub fn error_text(&self, l: Lang, message: &str) -> String {
+        let filled = [&self.email, &self.phone, &self.national_id]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .count();
+        if filled == 1 {
+            message.to_string()
+        } else {
+            tr(l, x::ONE_FIELD).to_string()
+        }
+    }
+
     /// The one value given (for the typed confirmation).
     pub fn value(&self) -> &str {
         [&self.email, &self.phone, &self.national_id]
@@ -247,7 +261,11 @@ pub fn render_erased(req: &Req, r: &ErasureReport) -> Markup {
             dl.facts {
                 dt { (tr(l, x::TICKETS_DELETED)) } dd.erased-deleted { (r.plan.delete_tickets.len()) }
                 dt { (tr(l, x::TICKETS_REDACTED)) } dd.erased-redacted { (r.plan.redact_tickets.len()) }
-                dt { (t(l, Key::Messages)) } dd { (r.removed.articles) " + " (r.plan.articles_redacted) }
+                dt { (tr(l, x::MESSAGES_DELETED)) } dd.erased-articles-deleted { (r.removed.articles) }
+                dt { (tr(l, x::MESSAGES_REDACTED)) } dd.erased-articles-redacted { (r.plan.articles_redacted) }
+                @if r.outbound_cancelled > 0 {
+                    dt { (tr(l, x::OUTBOUND_CANCELLED)) } dd { (r.outbound_cancelled) }
+                }
                 dt { (tr(l, x::ATTACHMENTS)) } dd { (r.removed.attachments) }
                 dt { (tr(l, x::FILES_REMOVED)) } dd { (r.removed.blobs_removed as usize + r.raw_messages_removed) }
                 dt { (tr(l, x::CONTACT_RECORDS)) } dd { (r.plan.contacts) }

@@ -248,3 +248,24 @@ pub const EVIDENCE_HIDDEN: Tr = (
     "ett meddelande i ett ärende du inte kan öppna",
     "en besked i en sag du ikke kan åbne",
 );
+// era: erasure result and form errors (issue 6 fixes)
+pub const MESSAGES_DELETED: Tr = (
+    "Messages deleted",
+    "Raderade meddelanden",
+    "Slettede beskeder",
+);
+pub const MESSAGES_REDACTED: Tr = (
+    "Messages redacted",
+    "Maskerade meddelanden",
+    "Maskerede beskeder",
+);
+pub const OUTBOUND_CANCELLED: Tr = (
+    "Queued mails to the person cancelled",
+    "Köade mejl till personen avbrutna",
+    "Mails i kø til personen annulleret",
+);
+pub const ONE_FIELD: Tr = (
+    "Fill in exactly one of the fields E-mail address, Phone and National ID number.",
+    "Fyll i exakt ett av fälten E-postadress, Telefon och Personnummer.",
+    "Udfyld præcis ét af felterne E-mailadresse, Telefon og CPR-nummer.",
+);

@@ -322,7 +322,13 @@ pub(super) async fn privacy_find(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ),
         Err(e) if e.kind == ErrorKind::Invalid => http::html(
             StatusCode::BAD_REQUEST,
-            privacy::render_search(req, &session.csrf, &form, Some(&e.message), None),
+            privacy::render_search(
+                req,
+                &session.csrf,
+                &form,
+                Some(&form.error_text(req.lang, &e.message)),
+                None,
+            ),
         ),
         Err(e) => pages::error_page(req, &e),
     }
@@ -348,7 +354,13 @@ pub(super) async fn privacy_export(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp
         Ok((_, zip)) => download("application/zip", "subject-export.zip", zip),
         Err(e) if e.kind == ErrorKind::Invalid => http::html(
             StatusCode::BAD_REQUEST,
-            privacy::render_search(req, &session.csrf, &form, Some(&e.message), None),
+            privacy::render_search(
+                req,
+                &session.csrf,
+                &form,
+                Some(&form.error_text(req.lang, &e.message)),
+                None,
+            ),
         ),
         Err(e) => pages::error_page(req, &e),
     }
@@ -393,7 +405,13 @@ async fn preview(
         ),
         Err(e) if e.kind == ErrorKind::Invalid => http::html(
             StatusCode::BAD_REQUEST,
-            privacy::render_search(req, csrf, form, Some(&e.message), None),
+            privacy::render_search(
+                req,
+                csrf,
+                form,
+                Some(&form.error_text(req.lang, &e.message)),
+                None,
+            ),
         ),
         Err(e) => pages::error_page(req, &e),
     }
