@@ -187,6 +187,29 @@ impl SubjectData {
     }
 }
 
+/// Deletes every quarantined mail whose sender, subject or raw message names `id`.
+fn erase_quarantined(
+    tx: &mut crate::store::WriteTx,
+    id: &Identity,
+    today: jiff::civil::Date,
+) -> Result<u64> {
+    use crate::mail::inbound::imap::QuarantineItem;
+    let mut n = 0;
+    for (k, v) in tx.scan(Table::Quarantine, &[], false, usize::MAX)? {
+        let q: QuarantineItem = crate::store::codec::decode(&v)?;
+        let raw = tx.get(Table::QuarantineRaw, &k)?.unwrap_or_default();
+        let named = text_mentions(id, &q.from, today)
+            || text_mentions(id, &q.subject, today)
+            || text_mentions(id, &String::from_utf8_lossy(&raw), today);
+        if named {
+            tx.delete(Table::Quarantine, &k)?;
+            tx.delete(Table::QuarantineRaw, &k)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 fn address_is(a: &MailAddress, email: &str) -> bool {
     a.address.eq_ignore_ascii_case(email)
 }
@@ -844,6 +867,9 @@ pub struct ErasureReport {
     pub raw_messages_removed: usize,
     /// Queued mails to the subject in kept tickets, cancelled.
     pub outbound_cancelled: u64,
+    /// Quarantined mails (IMAP fetch held them back: too large, unprocessable) that name
+    /// the subject, deleted with their raw message.
+    pub quarantined_removed: u64,
 }
 
 /// Erases the data subject (Art. 17) inside the caller's transaction, so the audit event
@@ -980,6 +1006,9 @@ pub fn erase(
             &ticket,
         )?;
     }
+    // Quarantined mail never became an article, so `find` does not see it; it is theirs
+    // all the same (its raw message, sender and subject).
+    report.quarantined_removed = erase_quarantined(tx, id, today)?;
     if let Identity::Email(e) = id {
         tx.delete(Table::Contacts, e.as_bytes())?;
         consent::erase(tx, e)?;
@@ -1414,6 +1443,43 @@ mod tests {
                 .expect("find")
                 .tickets
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn erasure_removes_quarantined_mail_naming_the_subject() {
+        use crate::gdpr::test_support::app;
+        use crate::mail::inbound::imap::{QuarantineReason, quarantine, quarantine_list};
+        let (_d, app) = app();
+        let theirs = b"From: Erik <erik@erase.se>\r\nSubject: big\r\n\r\nQ-SECRET-1\r\n";
+        let other = b"From: Per <per@keep.se>\r\nSubject: big\r\n\r\nQ-KEEP-2\r\n";
+        for raw in [&theirs[..], &other[..]] {
+            quarantine(
+                &app,
+                "imap test",
+                None,
+                raw,
+                99,
+                false,
+                QuarantineReason::TooLarge,
+            )
+            .expect("quarantine");
+        }
+        let id = Identity::email("erik@erase.se").expect("id");
+        let r = app
+            .store
+            .write(1, |tx| erase(tx, &id, today(), 1))
+            .expect("erase");
+        assert_eq!(r.quarantined_removed, 1);
+        let left = quarantine_list(&app, true).expect("list");
+        assert_eq!(left.len(), 1);
+        assert!(left[0].from.contains("per@keep.se"));
+        let dump = app.store.dump().expect("dump");
+        assert!(
+            !dump
+                .values()
+                .any(|v| v.windows(11).any(|w| w == b"Q-SECRET-1\r")),
+            "raw quarantined mail gone"
         );
     }
 
