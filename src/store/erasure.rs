@@ -443,21 +443,7 @@ mod tests {
         assert_eq!(s.dump().unwrap(), after_erase, "rows untouched");
         // Replaying the scrubbed log still gives the same rows.
         let d2 = tempfile::tempdir().unwrap();
-        let b = Store {
-            db: std::sync::RwLock::new(
-                redb::Database::builder()
-                    .create(d2.path().join("b.redb"))
-                    .unwrap(),
-            ),
-            path: d2.path().join("b.redb"),
-            vacuum_lock: Default::default(),
-            write_lock: Default::default(),
-            group: Default::default(),
-        };
-        b.init_tables().unwrap();
-        for rec in s.changes_since(1, usize::MAX).unwrap() {
-            b.apply_change(&rec).unwrap();
-        }
+        let b = s.replayed(d2.path());
         assert_eq!(b.dump().unwrap(), s.dump().unwrap());
         drop(s);
         let bytes = std::fs::read(&path).unwrap();
@@ -612,21 +598,7 @@ mod keys {
         assert!(!contains(&log, b"erik@example.org"));
         assert!(contains(&log, b"NOW-2 others only"));
         let d2 = tempfile::tempdir().unwrap();
-        let b = Store {
-            db: std::sync::RwLock::new(
-                redb::Database::builder()
-                    .create(d2.path().join("b.redb"))
-                    .unwrap(),
-            ),
-            path: d2.path().join("b.redb"),
-            vacuum_lock: Default::default(),
-            write_lock: Default::default(),
-            group: Default::default(),
-        };
-        b.init_tables().unwrap();
-        for rec in s.changes_since(1, usize::MAX).unwrap() {
-            b.apply_change(&rec).unwrap();
-        }
+        let b = s.replayed(d2.path());
         assert_eq!(b.dump().unwrap(), s.dump().unwrap());
         drop(s);
         let bytes = std::fs::read(&path).unwrap();

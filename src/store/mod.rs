@@ -606,6 +606,32 @@ fn append_log(txn: &redb::WriteTransaction, now_ms: i64, ops: Vec<Op>) -> Result
     Ok(seq)
 }
 
+#[cfg(test)]
+impl Store {
+    /// An empty store at `path` without the schema record [`Store::open`] writes, so a
+    /// replayed log lines up from sequence 1 (tests of replay).
+    pub(crate) fn bare(path: &Path) -> Store {
+        let s = Store {
+            db: RwLock::new(redb::Database::builder().create(path).expect("create")),
+            path: path.to_path_buf(),
+            vacuum_lock: Default::default(),
+            write_lock: Default::default(),
+            group: Default::default(),
+        };
+        s.init_tables().expect("tables");
+        s
+    }
+
+    /// A bare store in `dir` with this store's whole change log replayed into it.
+    pub(crate) fn replayed(&self, dir: &Path) -> Store {
+        let b = Store::bare(&dir.join("replayed.redb"));
+        for rec in self.changes_since(1, usize::MAX).expect("log") {
+            b.apply_change(&rec).expect("apply");
+        }
+        b
+    }
+}
+
 mod migrations {
     use super::WriteTx;
     use crate::error::Result;
@@ -693,18 +719,7 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         // An empty redb file: no migration record, so the logs can line up from seq 1.
-        let b = Store {
-            db: RwLock::new(
-                redb::Database::builder()
-                    .create(dir.path().join("b.redb"))
-                    .unwrap(),
-            ),
-            path: dir.path().join("b.redb"),
-            vacuum_lock: Default::default(),
-            write_lock: Default::default(),
-            group: Default::default(),
-        };
-        b.init_tables().unwrap();
+        let b = Store::bare(&dir.path().join("b.redb"));
         let mut next = 1;
         loop {
             let batch = a.changes_since(next, 7).unwrap();
