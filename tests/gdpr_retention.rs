@@ -362,6 +362,17 @@ fn retention_ages_tickets_and_leaves_no_trace() {
     assert_eq!(a1["articles"], 1, "{a1}");
     assert_eq!(a1["subject"], "[anonymised]");
     assert_eq!(a1["customer"], "anonymised@anonymised.invalid");
+    // Nothing to answer on an anonymised ticket: no reply form, and a reply is refused.
+    let n_a1 = num["a1"];
+    let page = c.get(&format!("/tickets/{n_a1}"), &cookie).text();
+    assert!(page.contains("was anonymised") && !page.contains("name=\"text\""), "{page}");
+    let reply = c.post(
+        &format!("/tickets/{n_a1}/reply"),
+        &cookie,
+        &[("csrf", &csrf), ("text", "Hello?")],
+    );
+    assert_eq!(reply.status, 400);
+    assert_eq!(list_entry(&data, n_a1)["articles"], 1, "no article added");
     let audit = {
         let (code, out, err) = run(&[
             "audit",

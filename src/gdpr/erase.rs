@@ -327,6 +327,36 @@ pub fn delete_ticket(tx: &mut WriteTx, number: u64, refs: &mut References) -> Re
     Ok(c)
 }
 
+/// Deletes the RFC 3834 auto-reply rate-limit counters (`day (8 bytes) ++ address`) of
+/// every address `named` accepts, and scrubs the history of those counters that the daily
+/// clean-up deleted earlier (ordinary writes whose old images in the change log still hold
+/// the address). Marks the transaction as an erasure. Returns how many keys were handled.
+pub fn forget_auto_reply_counts(tx: &mut WriteTx, named: impl Fn(&str) -> bool) -> Result<usize> {
+    tx.mark_erasure();
+    let matches = |k: &[u8]| {
+        k.get(8..)
+            .and_then(|a| std::str::from_utf8(a).ok())
+            .is_some_and(&named)
+    };
+    let mut keys: std::collections::BTreeSet<Vec<u8>> = std::collections::BTreeSet::new();
+    for (k, _) in tx.scan(Table::AutoReplyCounts, &[], false, usize::MAX)? {
+        if matches(&k) {
+            keys.insert(k);
+        }
+    }
+    for (k, _) in tx.logged_puts(Table::AutoReplyCounts)? {
+        if matches(&k) {
+            keys.insert(k);
+        }
+    }
+    for k in &keys {
+        if !tx.delete(Table::AutoReplyCounts, k)? {
+            tx.forget_history(Table::AutoReplyCounts, k)?;
+        }
+    }
+    Ok(keys.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

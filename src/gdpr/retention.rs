@@ -613,13 +613,9 @@ fn remove_orphan_contacts(tx: &mut WriteTx, addresses: &BTreeSet<String>) -> Res
     for a in &gone {
         removed += u64::from(addresses.contains(*a));
     }
-    // RFC 3834 rate-limit counters: `day (8 bytes) ++ address`.
-    for (k, _) in tx.scan(Table::AutoReplyCounts, &[], false, usize::MAX)? {
-        if let Some(a) = k.get(8..).and_then(|a| std::str::from_utf8(a).ok())
-            && gone.contains(a)
-        {
-            tx.delete(Table::AutoReplyCounts, &k)?;
-        }
+    // RFC 3834 rate-limit counters, also those the daily clean-up deleted earlier.
+    if !gone.is_empty() {
+        crate::gdpr::erase::forget_auto_reply_counts(tx, |a| gone.contains(a))?;
     }
     Ok(removed)
 }

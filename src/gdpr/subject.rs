@@ -1012,12 +1012,8 @@ pub fn erase(
     if let Identity::Email(e) = id {
         tx.delete(Table::Contacts, e.as_bytes())?;
         consent::erase(tx, e)?;
-        // RFC 3834 rate-limit counters: `day (8 bytes) ++ address`.
-        for (k, _) in tx.scan(Table::AutoReplyCounts, &[], false, usize::MAX)? {
-            if k.get(8..) == Some(e.as_bytes()) {
-                tx.delete(Table::AutoReplyCounts, &k)?;
-            }
-        }
+        // RFC 3834 rate-limit counters, also those the daily clean-up deleted earlier.
+        crate::gdpr::erase::forget_auto_reply_counts(tx, |a| a == e.as_str())?;
     }
     report.plan = plan;
     Ok(report)
@@ -1443,6 +1439,49 @@ mod tests {
                 .expect("find")
                 .tickets
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn erasure_scrubs_auto_reply_counters_deleted_earlier() {
+        use crate::gdpr::test_support::app;
+        let (_d, app) = app();
+        let key = |day: u64| [&day.to_be_bytes()[..], b"yan@kund.se"].concat();
+        // Day 1: a counter for the address; day 2: the daily clean-up deletes it in an
+        // ordinary write (its old image stays in the change log).
+        app.store
+            .write(1, |tx| {
+                tx.put_rec(Table::AutoReplyCounts, &key(20_000), &1u32)
+            })
+            .expect("count");
+        app.store
+            .write(2, |tx| {
+                tx.delete(Table::AutoReplyCounts, &key(20_000)).map(|_| ())
+            })
+            .expect("clean-up");
+        app.store
+            .write(3, |tx| {
+                tx.put_rec(Table::AutoReplyCounts, &key(20_001), &2u32)
+            })
+            .expect("count");
+        let id = Identity::email("yan@kund.se").expect("id");
+        app.store
+            .write(4, |tx| erase(tx, &id, today(), 4))
+            .expect("erase");
+        app.store.purge_erased().expect("purge");
+        let in_log = app
+            .store
+            .changes_since(1, usize::MAX)
+            .expect("log")
+            .into_iter()
+            .flat_map(|r| r.ops)
+            .any(|op| op.key.windows(11).any(|w| w == b"yan@kund.se"));
+        assert!(!in_log, "the counters' history is scrubbed");
+        let path = app.store.path().to_path_buf();
+        let bytes = std::fs::read(&path).expect("read");
+        assert!(
+            !bytes.windows(11).any(|w| w == b"yan@kund.se"),
+            "gone from the file"
         );
     }
 

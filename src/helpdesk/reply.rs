@@ -53,6 +53,13 @@ pub fn reply_checked(
         let s = settings::load(tx)?.ok_or_else(|| Error::unavailable("trygg is not set up yet"))?;
         let mut ticket = get_ticket(tx, number)?;
         check(tx, &ticket)?;
+        // gdpr: an anonymised ticket has no one left to answer (its addresses are
+        // placeholders in the reserved `.invalid` domain).
+        if ticket.anonymised_ms.is_some() {
+            return Err(Error::invalid(
+                "this ticket was anonymised under a retention rule; there is no one to answer",
+            ));
+        }
         let thread = articles(tx, number)?;
         // Answer the newest customer message; fall back to the ticket's customer.
         let last_in = thread.iter().rev().find(|a| a.direction == Direction::In);

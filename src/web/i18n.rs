@@ -370,6 +370,8 @@ pub enum Key {
     ActiveUser,
     RolesLabel,
     SaveRoles,
+    // anonymised tickets
+    AnonymisedNoReply,
     // admin area names
     AreaUsers,
     AreaMail,
@@ -1237,6 +1239,11 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         ActiveUser => ("Active", "Aktiv", "Aktiv"),
         RolesLabel => ("Roles", "Roller", "Roller"),
         SaveRoles => ("Save roles", "Spara roller", "Gem roller"),
+        AnonymisedNoReply => (
+            "This ticket was anonymised under a retention rule: there is no one to answer.",
+            "Ärendet har anonymiserats enligt en gallringsregel: det finns ingen att svara.",
+            "Sagen er anonymiseret efter en sletteregel: der er ingen at svare.",
+        ),
         AreaUsers => (
             "users and roles",
             "användare och roller",

@@ -616,6 +616,20 @@ fn check_address(what: &str, a: &str, null_ok: bool) -> Result<(), DeliveryError
             "invalid envelope {what} {a:?}"
         )));
     }
+    // RFC 6761 §6.4: `.invalid` never resolves; it is what anonymisation puts in place of
+    // an address, so mail to it is refused here rather than handed to a relay.
+    let domain = a
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .trim_end_matches('.');
+    if what == "recipient"
+        && (domain.eq_ignore_ascii_case("invalid")
+            || domain.to_ascii_lowercase().ends_with(".invalid"))
+    {
+        return Err(DeliveryError::permanent(format!(
+            "the recipient {a} is in the reserved .invalid domain (an anonymised address)"
+        )));
+    }
     Ok(())
 }
 
@@ -859,6 +873,11 @@ mod tests {
         assert!(check_address("r", "", false).unwrap_err().permanent);
         assert!(check_address("r", "a@b.se>\r\nRCPT TO:<x@y", false).is_err());
         assert!(check_address("r", "a@b.se", false).is_ok());
+        // RFC 6761: an anonymised address is never handed to a relay.
+        let e = check_address("recipient", "anonymised@anonymised.invalid", false).unwrap_err();
+        assert!(e.permanent);
+        assert!(check_address("recipient", "x@INVALID.", false).is_err());
+        assert!(check_address("recipient", "x@invalid.example.se", false).is_ok());
         assert_eq!(helo_name_for("support@trygg.test"), "trygg.test");
         assert_eq!(helo_name_for("weird"), "localhost");
     }

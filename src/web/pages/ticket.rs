@@ -246,6 +246,11 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                     @if let Some(e) = p.error {
                         p.error role="alert" { (e) }
                     }
+                    // gdpr: nothing to answer on an anonymised ticket (its addresses are
+                    // placeholders).
+                    @if tk.anonymised_ms.is_some() {
+                        p.hint { (t(l, Key::AnonymisedNoReply)) }
+                    } @else {
                     form method="post" action={ "/tickets/" (n) "/reply" } {
                         input type="hidden" name="csrf" value=(p.csrf);
                         label.visually-hidden for="reply-text" { (t(l, Key::Reply)) }
@@ -255,6 +260,7 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                             p.hint #reply-hint { (t(l, Key::ReplyHint)) }
                             button.primary type="submit" { (t(l, Key::SendReply)) }
                         }
+                    }
                     }
                 }
             }
@@ -270,7 +276,9 @@ pub fn render(req: &Req, p: &TicketPage<'_>) -> Markup {
                             }
                             a.addr href={ "mailto:" (tk.customer.address) } { (tk.customer.address) }
                             // contacts: the customer's contact page, and consent with this ticket's first message as evidence
+                            @if tk.anonymised_ms.is_none() {
                             br; a.contact-link href=(super::contact::contact_url(&tk.customer.address)) { (super::privacy_text::tr(l, super::privacy_text::CONTACT_PAGE)) } " · " a.consent-link href={ (super::contact::contact_url(&tk.customer.address)) "?article=" (n) "-" (p.articles.first().map(|a| a.id).unwrap_or(0)) "#record-consent" } { (super::privacy_text::tr(l, super::privacy_text::RECORD_CONSENT)) }
+                            }
                         }
                         @if !tk.mailbox.is_empty() {
                             dt { (t(l, Key::Mailbox)) }
