@@ -209,6 +209,16 @@ pub fn change_rules(app: &App, actor: &Actor, change: RulesChange) -> Result<Ret
                         after_days,
                     };
                     validate(tx, &rule)?;
+                    let same = |r: &Rule| {
+                        (&r.queue, r.classification, r.action, r.after_days)
+                            == (&rule.queue, rule.classification, rule.action, rule.after_days)
+                    };
+                    if s.rules.iter().any(same) {
+                        return Err(Error::invalid(format!(
+                            "this rule exists already ({})",
+                            rule.describe()
+                        )));
+                    }
                     if s.rules.len() >= MAX_RULES {
                         return Err(Error::invalid(format!("at most {MAX_RULES} rules")));
                     }
@@ -290,12 +300,30 @@ pub fn held_contacts(r: &impl Reader) -> Result<HashSet<String>> {
 pub struct PlanItem {
     pub number: u64,
     pub queue: String,
+    /// Written as its machine name (`confidential`), like the ticket API.
+    #[serde(with = "class_name")]
     pub classification: Classification,
     /// Unix ms, see [`closed_at`].
     pub closed_ms: i64,
     pub action: Action,
     /// Id of the deciding rule.
     pub rule: u64,
+}
+
+/// Classification as its machine name in JSON (`Classification::as_str`).
+mod class_name {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    use crate::gdpr::classification::Classification;
+
+    pub fn serialize<S: Serializer>(c: &Classification, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(c.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Classification, D::Error> {
+        let s = String::deserialize(d)?;
+        Classification::parse(&s).map_err(|e| serde::de::Error::custom(e.message))
+    }
 }
 
 /// What a run at a given time would do.
