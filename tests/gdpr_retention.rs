@@ -365,7 +365,10 @@ fn retention_ages_tickets_and_leaves_no_trace() {
     // Nothing to answer on an anonymised ticket: no reply form, and a reply is refused.
     let n_a1 = num["a1"];
     let page = c.get(&format!("/tickets/{n_a1}"), &cookie).text();
-    assert!(page.contains("was anonymised") && !page.contains("name=\"text\""), "{page}");
+    assert!(
+        page.contains("was anonymised") && !page.contains("name=\"text\""),
+        "{page}"
+    );
     let reply = c.post(
         &format!("/tickets/{n_a1}/reply"),
         &cookie,

@@ -211,7 +211,12 @@ pub fn change_rules(app: &App, actor: &Actor, change: RulesChange) -> Result<Ret
                     validate(tx, &rule)?;
                     let same = |r: &Rule| {
                         (&r.queue, r.classification, r.action, r.after_days)
-                            == (&rule.queue, rule.classification, rule.action, rule.after_days)
+                            == (
+                                &rule.queue,
+                                rule.classification,
+                                rule.action,
+                                rule.after_days,
+                            )
                     };
                     if s.rules.iter().any(same) {
                         return Err(Error::invalid(format!(

@@ -372,6 +372,7 @@ pub enum Key {
     SaveRoles,
     // anonymised tickets
     AnonymisedNoReply,
+    GoBack,
     // admin area names
     AreaUsers,
     AreaMail,
@@ -696,6 +697,11 @@ fn table(key: Key) -> (&'static str, &'static str, &'static str) {
         ),
         Language => ("Language", "Språk", "Sprog"),
         GoHome => ("Go to the start page", "Till startsidan", "Til forsiden"),
+        GoBack => (
+            "Back to the form",
+            "Tillbaka till formuläret",
+            "Tilbage til formularen",
+        ),
         Filter => ("Show", "Visa", "Vis"),
         ShowingNewest => (
             "Showing the newest tickets only.",

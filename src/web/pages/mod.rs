@@ -64,6 +64,25 @@ pub fn message_page_with(
     http::html(status, layout::page(req, title, body))
 }
 
+/// A refused form's message with a link back to the (local) page the form was on, for
+/// forms posted from several pages (e.g. a contact's legal hold).
+pub fn refused_with_back(req: &Req, e: &Error, back: &str) -> Resp {
+    log_error(req, e);
+    let l = req.lang;
+    let title = match e.kind {
+        ErrorKind::Conflict => t(l, Key::ConflictTitle),
+        _ => t(l, Key::BadRequestTitle),
+    };
+    let body = html! {
+        section.card.narrow.message {
+            h1 { (title) }
+            p role="alert" { (e.message) }
+            p { a.button.secondary href=(back) { (t(l, Key::GoBack)) } }
+        }
+    };
+    http::html(status_of(e.kind), layout::page(req, title, body))
+}
+
 /// 404 page.
 pub fn not_found(req: &Req) -> Resp {
     message_page(

@@ -237,6 +237,7 @@ fn holds_card(req: &Req, csrf: &str, v: &RetentionView) -> Markup {
                             @if privacy {
                                 form method="post" action={ "/tickets/" (h.number) "/hold/lift" } {
                                     input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="next" value="/admin/retention";
                                     button.secondary type="submit" { (rt(l, K::Lift)) }
                                 }
                             }

@@ -161,7 +161,12 @@ pub(super) async fn ticket_hold(app: &Arc<App>, req: &Req, uri: &Uri, n: &str, l
     })
     .await;
     match r {
-        Ok(_) => http::redirect(&format!("/tickets/{n}")),
+        // Back where the form was: the ticket, or the retention page's list of holds.
+        Ok(_) => http::redirect(
+            req.f("next")
+                .filter(|x| *x == "/admin/retention")
+                .unwrap_or(&format!("/tickets/{n}")),
+        ),
         // A bad reason or a hold already in place: the ticket page with the message.
         Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict) => {
             let status = if e.kind == ErrorKind::Conflict {
@@ -198,6 +203,10 @@ pub(super) async fn contact_hold(app: &Arc<App>, req: &Req, uri: &Uri, lift: boo
     .await;
     match r {
         Ok(_) => http::redirect(&next),
+        // The form was on the contact page or the retention page: say why, and lead back.
+        Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict) => {
+            pages::refused_with_back(req, &e, &next)
+        }
         Err(e) => pages::error_page(req, &e),
     }
 }
