@@ -120,6 +120,7 @@ pub async fn route(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
         ["admin", "privacy"] if post => privacy::privacy_find(app, req, uri).await,
         ["admin", "privacy", "export"] if post => privacy::privacy_export(app, req, uri).await,
         ["admin", "privacy", "erase"] if post => privacy::privacy_erase(app, req, uri).await,
+        ["admin", "privacy", "erased"] if get => privacy::privacy_erased(app, req).await,
         // records
         ["admin", "records"] if get => records::records_get(app, req).await,
         ["admin", "records"] if post => records::records_post(app, req, uri).await,

@@ -251,7 +251,82 @@ pub fn render_preview(
 }
 
 /// The result of an erasure.
-pub fn render_erased(req: &Req, r: &ErasureReport) -> Markup {
+/// What an erasure did, in counts only (no personal data), so the result can travel in
+/// the redirect after the confirming POST (a reload then shows it again, never re-erases).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ErasedCounts {
+    pub tickets_deleted: usize,
+    pub tickets_redacted: usize,
+    pub messages_deleted: usize,
+    pub messages_redacted: usize,
+    pub outbound_cancelled: usize,
+    pub attachments: usize,
+    pub files_removed: usize,
+    pub contacts: usize,
+    pub consents: usize,
+}
+
+impl ErasedCounts {
+    const KEYS: [&'static str; 9] = ["td", "tr", "md", "mr", "oc", "at", "fr", "ct", "cs"];
+
+    /// The counts of `r`.
+    pub fn of(r: &ErasureReport) -> ErasedCounts {
+        ErasedCounts {
+            tickets_deleted: r.plan.delete_tickets.len(),
+            tickets_redacted: r.plan.redact_tickets.len(),
+            messages_deleted: r.removed.articles as usize,
+            messages_redacted: r.plan.articles_redacted,
+            outbound_cancelled: r.outbound_cancelled as usize,
+            attachments: r.removed.attachments as usize,
+            files_removed: r.removed.blobs_removed as usize + r.raw_messages_removed,
+            contacts: r.plan.contacts,
+            consents: r.plan.consents,
+        }
+    }
+
+    fn values(&self) -> [usize; 9] {
+        [
+            self.tickets_deleted,
+            self.tickets_redacted,
+            self.messages_deleted,
+            self.messages_redacted,
+            self.outbound_cancelled,
+            self.attachments,
+            self.files_removed,
+            self.contacts,
+            self.consents,
+        ]
+    }
+
+    /// `td=2&tr=1&…` for the redirect.
+    pub fn query(&self) -> String {
+        Self::KEYS
+            .iter()
+            .zip(self.values())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// From the redirect's query (`q` reads one parameter); missing or bad values are 0.
+    pub fn from_query<'a>(q: impl Fn(&str) -> Option<&'a str>) -> ErasedCounts {
+        let n = |k: &str| q(k).and_then(|v| v.parse().ok()).unwrap_or(0);
+        ErasedCounts {
+            tickets_deleted: n("td"),
+            tickets_redacted: n("tr"),
+            messages_deleted: n("md"),
+            messages_redacted: n("mr"),
+            outbound_cancelled: n("oc"),
+            attachments: n("at"),
+            files_removed: n("fr"),
+            contacts: n("ct"),
+            consents: n("cs"),
+        }
+    }
+}
+
+/// The result page after an erasure.
+pub fn render_erased(req: &Req, r: &ErasedCounts) -> Markup {
     let l = req.lang;
     let body = html! {
         (head(req))
@@ -259,17 +334,17 @@ pub fn render_erased(req: &Req, r: &ErasureReport) -> Markup {
             h2 { (tr(l, x::ERASED_TITLE)) }
             p.notice role="status" { (tr(l, x::ERASED_TEXT)) }
             dl.facts {
-                dt { (tr(l, x::TICKETS_DELETED)) } dd.erased-deleted { (r.plan.delete_tickets.len()) }
-                dt { (tr(l, x::TICKETS_REDACTED)) } dd.erased-redacted { (r.plan.redact_tickets.len()) }
-                dt { (tr(l, x::MESSAGES_DELETED)) } dd.erased-articles-deleted { (r.removed.articles) }
-                dt { (tr(l, x::MESSAGES_REDACTED)) } dd.erased-articles-redacted { (r.plan.articles_redacted) }
+                dt { (tr(l, x::TICKETS_DELETED)) } dd.erased-deleted { (r.tickets_deleted) }
+                dt { (tr(l, x::TICKETS_REDACTED)) } dd.erased-redacted { (r.tickets_redacted) }
+                dt { (tr(l, x::MESSAGES_DELETED)) } dd.erased-articles-deleted { (r.messages_deleted) }
+                dt { (tr(l, x::MESSAGES_REDACTED)) } dd.erased-articles-redacted { (r.messages_redacted) }
                 @if r.outbound_cancelled > 0 {
                     dt { (tr(l, x::OUTBOUND_CANCELLED)) } dd { (r.outbound_cancelled) }
                 }
-                dt { (tr(l, x::ATTACHMENTS)) } dd { (r.removed.attachments) }
-                dt { (tr(l, x::FILES_REMOVED)) } dd { (r.removed.blobs_removed as usize + r.raw_messages_removed) }
-                dt { (tr(l, x::CONTACT_RECORDS)) } dd { (r.plan.contacts) }
-                dt { (tr(l, x::CONSENTS)) } dd { (r.plan.consents) }
+                dt { (tr(l, x::ATTACHMENTS)) } dd { (r.attachments) }
+                dt { (tr(l, x::FILES_REMOVED)) } dd { (r.files_removed) }
+                dt { (tr(l, x::CONTACT_RECORDS)) } dd { (r.contacts) }
+                dt { (tr(l, x::CONSENTS)) } dd { (r.consents) }
             }
             p { a href="/admin/privacy" { (tr(l, x::NEW_SEARCH)) } }
         }

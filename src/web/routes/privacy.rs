@@ -303,6 +303,15 @@ pub(super) async fn privacy_get(app: &Arc<App>, req: &Req) -> Resp {
     )
 }
 
+/// `GET /admin/privacy/erased?td=…`: the result of the erasure just made (counts only).
+pub(super) async fn privacy_erased(app: &Arc<App>, req: &Req) -> Resp {
+    if let Err(r) = require_area(app, req, Area::Privacy) {
+        return r;
+    }
+    let counts = privacy::ErasedCounts::from_query(|k| req.q(k));
+    http::html(StatusCode::OK, privacy::render_erased(req, &counts))
+}
+
 /// `POST /admin/privacy` with one of `email`, `phone`, `national_id`: what trygg holds
 /// (audited `gdpr.find`).
 pub(super) async fn privacy_find(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp {
@@ -443,7 +452,11 @@ pub(super) async fn privacy_erase(app: &Arc<App>, req: &Req, uri: &Uri) -> Resp 
     let done: Result<_> =
         blocking(app, move |a| crate::gdpr::erase_subject(a, &actor, &spec)).await;
     match done {
-        Ok(report) => http::html(StatusCode::OK, privacy::render_erased(req, &report)),
+        // Redirect (counts only in the URL): reloading the result must not erase again.
+        Ok(report) => http::redirect(&format!(
+            "/admin/privacy/erased?{}",
+            privacy::ErasedCounts::of(&report).query()
+        )),
         Err(e) if matches!(e.kind, ErrorKind::Invalid | ErrorKind::Conflict) => {
             let status = pages::status_of(e.kind);
             preview(app, req, &csrf, &form, status, Some(&e.message)).await
