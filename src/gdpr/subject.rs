@@ -384,7 +384,7 @@ pub fn find(r: &impl Reader, id: &Identity, today: jiff::civil::Date) -> Result<
         {
             why.push(Reason::Mentioned);
         }
-        let rendered = if html.is_empty() {
+        let rendered = if html.is_empty() || known.is_empty() {
             String::new()
         } else {
             crate::mail::inbound::parse::html_to_text(html)
@@ -952,11 +952,19 @@ impl KnownData {
         self.redact(text, today) != text
     }
 
+    /// Whether there is no name and no phone number to look for.
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.phones.is_empty()
+    }
+
     /// Whether `text` names one of the known *full* names ([`is_full_name`]), as whole
     /// words, case-insensitive, any whitespace between the words. Single given names are
     /// not searched for: too many namesakes; they are only redacted in articles found
     /// otherwise.
     fn names_full_name(&self, text: &str) -> bool {
+        if self.names.is_empty() {
+            return false;
+        }
         let hay = text.to_lowercase();
         self.names
             .iter()
