@@ -489,3 +489,182 @@ fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Bugs from a tester: erasing by address also finds and redacts tickets that name the
+/// person only by their known full name or phone number (not a namesake by given name);
+/// a national id with a space is accepted; the readable summary says "1 message".
+#[test]
+#[ignore = "interop: needs python3 smtplib; run by .ci/run"]
+fn erasure_by_address_finds_known_full_name_and_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &[MAILBOX], &[]);
+    let server = Server::start(&data);
+    let d = data.to_str().unwrap();
+    for (from, id, subject, body) in [
+        (
+            "Alice Lindqvist <alice@kund.se>",
+            "a1@kund",
+            "Skrivaren",
+            "My printer is broken.",
+        ),
+        (
+            "Carl Berg <carl@other.se>",
+            "c1@other",
+            "Callback",
+            "Please call back Alice Lindqvist on +46 70 123 45 67.",
+        ),
+        (
+            "Dave Holm <dave@other.se>",
+            "d1@other",
+            "Visit",
+            "ALICE LINDQVIST visited on Monday.",
+        ),
+        (
+            "Erin Ek <erin@other.se>",
+            "e1@other",
+            "Accounting",
+            "Alice from accounting called.",
+        ),
+    ] {
+        let (code, text) = smtplib_send(
+            server.smtp,
+            "x@a.se",
+            &[MAILBOX],
+            &mail(from, None, id, subject, body),
+        );
+        assert_eq!(code, 250, "{text}");
+    }
+    let (code, _, err) = run(&[
+        "gdpr",
+        "rectify",
+        "--data",
+        d,
+        "--email",
+        "alice@kund.se",
+        "--phone",
+        "070-123 45 67",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let number = |subject: &str| {
+        ticket_list(&data)
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["subject"] == subject)
+            .unwrap()["number"]
+            .as_u64()
+            .unwrap()
+    };
+    let (carl, dave, erin) = (number("Callback"), number("Visit"), number("Accounting"));
+
+    // The preview names Carl's and Dave's tickets for redaction, not Erin's.
+    let (code, out, err) = run(&[
+        "gdpr",
+        "erase",
+        "--data",
+        d,
+        "--email",
+        "alice@kund.se",
+        "--json",
+    ]);
+    // Without --yes nothing is erased and the exit code says so.
+    assert_eq!(code, 2, "{err}");
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        plan["redact_tickets"],
+        serde_json::json!([carl, dave]),
+        "{plan}"
+    );
+    assert_eq!(
+        plan["delete_tickets"].as_array().unwrap().len(),
+        1,
+        "{plan}"
+    );
+
+    let (code, out, err) = run(&[
+        "gdpr",
+        "erase",
+        "--data",
+        d,
+        "--email",
+        "alice@kund.se",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}\n{out}");
+    for n in [carl, dave] {
+        let shown = ticket_show(&data, n).to_string();
+        assert!(!shown.to_lowercase().contains("alice lindqvist"), "{shown}");
+        assert!(!shown.contains("123 45 67"), "{shown}");
+    }
+    assert!(
+        ticket_show(&data, carl)
+            .to_string()
+            .contains("Please call back")
+    );
+    assert!(
+        ticket_show(&data, dave)
+            .to_string()
+            .contains("visited on Monday")
+    );
+    assert!(
+        ticket_show(&data, erin)
+            .to_string()
+            .contains("Alice from accounting called.")
+    );
+    // Nowhere in the data directory (store file, change log, raw messages).
+    for f in walk(&data) {
+        let b = std::fs::read(&f).unwrap().to_ascii_lowercase();
+        for gone in ["alice lindqvist", "123 45 67", "alice@kund.se"] {
+            assert!(
+                !b.windows(gone.len()).any(|w| w == gone.as_bytes()),
+                "{gone} is left in {}",
+                f.display()
+            );
+        }
+    }
+
+    // A national id written with a space is a valid identity.
+    let (code, out, err) = run(&[
+        "gdpr",
+        "export",
+        "--data",
+        d,
+        "--national-id",
+        "811218 9876",
+        "--out",
+        dir.path().join("nid.zip").to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"tickets\": 0"), "{out}");
+
+    // Erin's export: one of everything, in the singular.
+    let zip = dir.path().join("erin.zip");
+    let (code, _, err) = run(&[
+        "gdpr",
+        "export",
+        "--data",
+        d,
+        "--email",
+        "erin@other.se",
+        "--out",
+        zip.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let summary = std::process::Command::new(python())
+        .args(["-c", "import sys,zipfile; z=zipfile.ZipFile(sys.argv[1]); print(z.read('summary.txt').decode())"])
+        .arg(&zip)
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&summary.stdout);
+    assert!(
+        summary.contains(
+            "1 support ticket with 1 message and 1 attachment, 1 contact record and 0 consent records."
+        ),
+        "{summary}"
+    );
+    assert!(summary.contains("; 1 message. "), "{summary}");
+    drop(server);
+}

@@ -206,7 +206,12 @@ pub fn find_subject(app: &App, actor: &Actor, spec: &SubjectSpec) -> Result<subj
         app,
         crate::audit::Event {
             detail: format!(
-                "{t} tickets, {a} articles, {f} attachments, {c} contact records, {k} consents"
+                "{}, {}, {}, {}, {}",
+                count(t, "ticket", "tickets"),
+                count(a, "article", "articles"),
+                count(f, "attachment", "attachments"),
+                count(c, "contact record", "contact records"),
+                count(k, "consent", "consents")
             ),
             ..ev
         },
@@ -286,6 +291,12 @@ pub fn purge_after_erasure(app: &App) {
 
 #[cfg(test)]
 mod test_support;
+
+/// `n` with the English noun in singular or plural: `1 message`, `0 messages`, `2 messages`
+/// (export summaries and audit details, Art. 12(1): clear and plain language).
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
 
 #[cfg(test)]
 mod tests {

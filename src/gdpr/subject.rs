@@ -53,8 +53,13 @@ impl Identity {
 
     /// A Danish CPR or Swedish personnummer/samordningsnummer, with or without separator
     /// or century. Errors: `Invalid` if it is not a valid one ([`national_id`]).
+    ///
+    /// A single space between the date part (6 or 8 digits) and the last four digits is
+    /// read as the usual `-` (`811218 9876`, `19811218 9876`): the spelling of space-split
+    /// groups that [`find`] also matches.
     pub fn national_id(s: &str, today: jiff::civil::Date) -> Result<Identity> {
-        let t = s.trim();
+        let t = space_to_dash(s.trim());
+        let t = t.as_str();
         let labelled = format!("personnummer {t}");
         let found = national_id::find(&labelled, today);
         match found.as_slice() {
@@ -77,6 +82,20 @@ impl Identity {
     }
 }
 
+/// `YYMMDD NNNN` / `YYYYMMDD NNNN` (one space) as `YYMMDD-NNNN` / `YYYYMMDD-NNNN`;
+/// anything else unchanged.
+fn space_to_dash(t: &str) -> String {
+    if let Some((date, tail)) = t.split_once(' ')
+        && matches!(date.len(), 6 | 8)
+        && tail.len() == 4
+        && date.bytes().chain(tail.bytes()).all(|b| b.is_ascii_digit())
+    {
+        format!("{date}-{tail}")
+    } else {
+        t.to_string()
+    }
+}
+
 /// The ten digits of a national id (drops separators and a 12-digit form's century).
 fn ten_digits(s: &str) -> String {
     let d: String = s.chars().filter(char::is_ascii_digit).collect();
@@ -92,16 +111,24 @@ pub enum Reason {
     Address,
     /// The subject's address, phone number or national id appears in the text.
     Mentioned,
+    /// For an e-mail subject: one of their known full names ([`KnownData`]: at least two
+    /// words) appears in the text, though their address does not.
+    MentionedByName,
+    /// For an e-mail subject: their known phone number (contact record) appears in the
+    /// text, matched on its last eight digits like a phone search.
+    MentionedByPhone,
 }
 
 impl Reason {
     /// Stable machine name (`reason_codes` in the export): `customer`, `address`,
-    /// `mentioned`.
+    /// `mentioned`, `mentioned_by_name`, `mentioned_by_phone`.
     pub fn code(self) -> &'static str {
         match self {
             Reason::Customer => "customer",
             Reason::Address => "address",
             Reason::Mentioned => "mentioned",
+            Reason::MentionedByName => "mentioned_by_name",
+            Reason::MentionedByPhone => "mentioned_by_phone",
         }
     }
 
@@ -112,6 +139,8 @@ impl Reason {
             Reason::Customer => "customer of the ticket",
             Reason::Address => "sender or recipient of a message",
             Reason::Mentioned => "mentioned in the text",
+            Reason::MentionedByName => "mentioned by name",
+            Reason::MentionedByPhone => "mentioned by phone",
         }
     }
 }
@@ -318,10 +347,19 @@ pub fn find(r: &impl Reader, id: &Identity, today: jiff::civil::Date) -> Result<
         }
         consents = consent::history(r, e)?;
     }
-    // One pass over the articles, grouped by ticket.
+    let all: Vec<Article> = r
+        .scan(Table::Articles, &[], false, usize::MAX)?
+        .into_iter()
+        .map(|(_, v)| decode(&v))
+        .collect::<Result<_>>()?;
+    // An e-mail subject is also found by their known full names and phone numbers.
+    let known = match id {
+        Identity::Email(e) => KnownData::collect(e, &contacts, all.iter()),
+        _ => KnownData::default(),
+    };
+    // Grouped by ticket.
     let mut by_ticket: BTreeMap<u64, Vec<(Article, Vec<Reason>)>> = BTreeMap::new();
-    for (_, v) in r.scan(Table::Articles, &[], false, usize::MAX)? {
-        let a: Article = decode(&v)?;
+    for a in all {
         let mut why = Vec::new();
         if let Identity::Email(e) = id {
             let addressed = address_is(&a.from, e)
@@ -345,6 +383,17 @@ pub fn find(r: &impl Reader, id: &Identity, today: jiff::civil::Date) -> Result<
                 && text_mentions(id, &crate::mail::inbound::parse::html_to_text(html), today))
         {
             why.push(Reason::Mentioned);
+        }
+        let rendered = if html.is_empty() || known.is_empty() {
+            String::new()
+        } else {
+            crate::mail::inbound::parse::html_to_text(html)
+        };
+        if known.names_full_name(&body) || known.names_full_name(&rendered) {
+            why.push(Reason::MentionedByName);
+        }
+        if known.names_phone(&body, today) || known.names_phone(&rendered, today) {
+            why.push(Reason::MentionedByPhone);
         }
         by_ticket.entry(a.ticket).or_default().push((a, why));
     }
@@ -510,8 +559,12 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
     let _ = writeln!(s, "Data subject identified by: {}\n", id.describe());
     let _ = writeln!(
         s,
-        "{tickets} support tickets with {articles} messages and {attachments} attachments, \
-         {contacts} contact records and {consents} consent records.\n"
+        "{} with {} and {}, {} and {}.\n",
+        crate::gdpr::count(tickets, "support ticket", "support tickets"),
+        crate::gdpr::count(articles, "message", "messages"),
+        crate::gdpr::count(attachments, "attachment", "attachments"),
+        crate::gdpr::count(contacts, "contact record", "contact records"),
+        crate::gdpr::count(consents, "consent record", "consent records"),
     );
     for c in &data.contacts {
         let _ = writeln!(
@@ -539,12 +592,12 @@ pub fn summary(data: &SubjectData, id: &Identity, org: &str, generated_ms: i64) 
     for t in &data.tickets {
         let _ = writeln!(
             s,
-            "\nTicket {} \"{}\" opened {}, {}; {} messages. You appear as: {}",
+            "\nTicket {} \"{}\" opened {}, {}; {}. You appear as: {}",
             crate::helpdesk::ticket_tag(t.ticket.number),
             t.ticket.subject,
             crate::helpdesk::tickets::rfc3339(t.ticket.created_ms),
             t.ticket.status.as_str(),
-            t.articles.len(),
+            crate::gdpr::count(t.articles.len(), "message", "messages"),
             t.reasons
                 .iter()
                 .map(|r| r.describe())
@@ -695,7 +748,8 @@ pub fn redact_text(id: &Identity, text: &str, _today: jiff::civil::Date) -> Stri
 }
 
 /// Replaces every case-insensitive occurrence of `needle` (lower case) in `text` with
-/// `ph`; with `whole_words`, only where no letter or digit touches it on either side.
+/// `ph`; with `whole_words`, only where no letter or digit touches it on either side, and
+/// any run of whitespace matches the single space between two words ([`name_spans`]).
 fn replace_ci(text: &str, needle: &str, ph: &str, whole_words: bool) -> String {
     if needle.is_empty() {
         return text.to_string();
@@ -709,20 +763,16 @@ fn replace_ci(text: &str, needle: &str, ph: &str, whole_words: bool) -> String {
     };
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for (i, _) in hay.match_indices(needle) {
+    let spans = if whole_words {
+        name_spans(hay, needle)
+    } else {
+        hay.match_indices(needle)
+            .map(|(i, _)| (i, i + needle.len()))
+            .collect()
+    };
+    for (i, end) in spans {
         if i < last {
             continue;
-        }
-        let end = i + needle.len();
-        if whole_words {
-            let before = hay[..i]
-                .chars()
-                .next_back()
-                .is_some_and(char::is_alphanumeric);
-            let after = hay[end..].chars().next().is_some_and(char::is_alphanumeric);
-            if before || after {
-                continue;
-            }
         }
         out.push_str(&src[last..i]);
         out.push_str(ph);
@@ -782,6 +832,53 @@ fn redactable_name(name: &str) -> Option<String> {
     Some(lower)
 }
 
+/// Whether the (lower-case) name is specific enough to *search* for: at least two words of
+/// at least two letters each, and at least 8 characters in all ("Alice Lindqvist", not
+/// "Bo Li" or "Alice"). A full name is rarely shared by an unrelated person mentioned in the
+/// same help desk; a given name often is.
+fn is_full_name(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    words.len() >= 2
+        && words
+            .iter()
+            .all(|w| w.chars().filter(|c| c.is_alphabetic()).count() >= 2)
+        && name.chars().count() >= 8
+}
+
+/// Byte spans in `hay` (lower case) where `name` (lower case) stands as whole words: no
+/// letter or digit touching either end, any run of whitespace (line breaks too) between
+/// its words.
+fn name_spans(hay: &str, name: &str) -> Vec<(usize, usize)> {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let Some((first, rest)) = words.split_first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    'next: for (i, _) in hay.match_indices(first) {
+        if hay[..i]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+        {
+            continue;
+        }
+        let mut pos = i + first.len();
+        for w in rest {
+            let tail = &hay[pos..];
+            let trimmed = tail.trim_start();
+            if trimmed.len() == tail.len() || !trimmed.starts_with(w) {
+                continue 'next;
+            }
+            pos += tail.len() - trimmed.len() + w.len();
+        }
+        if hay[pos..].chars().next().is_some_and(char::is_alphanumeric) {
+            continue;
+        }
+        out.push((i, pos));
+    }
+    out
+}
+
 /// What else identifies an e-mail subject in the tickets that are kept (Art. 17): the
 /// names they are known by and their phone numbers.
 #[derive(Debug, Default)]
@@ -796,9 +893,24 @@ impl KnownData {
     /// From the contact record (name, phone) and every display name used with `email` in
     /// From, Reply-To, To or Cc of any article found.
     fn of(email: &str, data: &SubjectData) -> KnownData {
+        let articles = data
+            .tickets
+            .iter()
+            .flat_map(|t| &t.articles)
+            .map(|(a, _)| a);
+        KnownData::collect(email, &data.contacts, articles)
+    }
+
+    /// From the `contacts` (name, phone) and every display name used with `email` in From,
+    /// Reply-To, To or Cc of `articles`.
+    fn collect<'a>(
+        email: &str,
+        contacts: &[Contact],
+        articles: impl Iterator<Item = &'a Article>,
+    ) -> KnownData {
         let mut names = Vec::new();
         let mut phones = Vec::new();
-        for c in &data.contacts {
+        for c in contacts {
             names.extend(c.name.as_deref().and_then(redactable_name));
             if let Some(p) = c.phone.as_deref().and_then(|p| Identity::phone(p).ok())
                 && !phones.contains(&p)
@@ -806,7 +918,7 @@ impl KnownData {
                 phones.push(p);
             }
         }
-        for (a, _) in data.tickets.iter().flat_map(|t| &t.articles) {
+        for a in articles {
             for addr in std::iter::once(&a.from)
                 .chain(&a.reply_to)
                 .chain(&a.to)
@@ -838,6 +950,31 @@ impl KnownData {
     /// Whether `text` still holds a name or phone number.
     fn mentioned(&self, text: &str, today: jiff::civil::Date) -> bool {
         self.redact(text, today) != text
+    }
+
+    /// Whether there is no name and no phone number to look for.
+    fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.phones.is_empty()
+    }
+
+    /// Whether `text` names one of the known *full* names ([`is_full_name`]), as whole
+    /// words, case-insensitive, any whitespace between the words. Single given names are
+    /// not searched for: too many namesakes; they are only redacted in articles found
+    /// otherwise.
+    fn names_full_name(&self, text: &str) -> bool {
+        if self.names.is_empty() {
+            return false;
+        }
+        let hay = text.to_lowercase();
+        self.names
+            .iter()
+            .filter(|n| is_full_name(n))
+            .any(|n| !name_spans(&hay, n).is_empty())
+    }
+
+    /// Whether `text` holds one of the known phone numbers (last eight digits).
+    fn names_phone(&self, text: &str, today: jiff::civil::Date) -> bool {
+        self.phones.iter().any(|p| text_mentions(p, text, today))
     }
 }
 
@@ -1639,6 +1776,171 @@ mod tests {
                 .expect("find")
                 .tickets
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn erasing_an_address_finds_and_redacts_known_full_names_and_phones() {
+        use crate::gdpr::test_support::{app, env, mail};
+        use crate::helpdesk::ingest::ingest;
+        let (_d, app) = app();
+        let m = |name: &str, from: &str, subject: &str, body: &str| {
+            ingest(&app, &mail(name, from, subject, body, "FILE"), &env()).expect("ingest")
+        };
+        m(
+            "Alice Lindqvist",
+            "alice@kund.se",
+            "alice-own",
+            "My printer is broken.",
+        );
+        let carl = m(
+            "Carl Berg",
+            "carl@other.se",
+            "carl-callback",
+            "Please call back Alice Lindqvist on +46 70 123 45 67.",
+        );
+        let dave = m(
+            "Dave Holm",
+            "dave@other.se",
+            "dave-visit",
+            "ALICE\r\n LINDQVIST visited on Monday.",
+        );
+        // A namesake by given name only, and a look-alike number: not her.
+        let erin = m(
+            "Erin Ek",
+            "erin@other.se",
+            "erin-namesake",
+            "Alice from accounting called about order 70123999.",
+        );
+        // Rectified phone, written differently from the mention.
+        app.store
+            .write(1, |tx| {
+                let mut c: Contact = tx
+                    .get_rec(Table::Contacts, b"alice@kund.se")?
+                    .expect("contact");
+                c.phone = Some("070-123 45 67".into());
+                tx.put_rec(Table::Contacts, b"alice@kund.se", &c)
+            })
+            .expect("rectify");
+        let id = Identity::email("alice@kund.se").expect("id");
+        let found = app.store.read(|r| find(r, &id, today())).expect("find");
+        let reasons = |n: u64| {
+            found
+                .tickets
+                .iter()
+                .find(|t| t.ticket.number == n)
+                .map(|t| t.reasons.clone())
+        };
+        assert_eq!(
+            reasons(carl.ticket),
+            Some(vec![Reason::MentionedByName, Reason::MentionedByPhone])
+        );
+        assert_eq!(reasons(dave.ticket), Some(vec![Reason::MentionedByName]));
+        assert_eq!(reasons(erin.ticket), None);
+        assert_eq!(found.tickets.len(), 3);
+        let plan = plan_erasure(&found);
+        assert_eq!(plan.redact_tickets, vec![carl.ticket, dave.ticket]);
+        assert_eq!(plan.articles_redacted, 2);
+
+        let done = app
+            .store
+            .write(2, |tx| erase(tx, &id, today(), 5))
+            .expect("erase");
+        assert_eq!(done.raw_messages_removed, 2);
+        crate::gdpr::purge_after_erasure(&app);
+        let bytes = store_bytes(&app);
+        let lower = bytes.to_ascii_lowercase();
+        for gone in [
+            "alice lindqvist",
+            "alice\r\n lindqvist",
+            "123 45 67",
+            "alice@kund.se",
+        ] {
+            assert!(!holds(&lower, gone), "{gone} is still in a row");
+        }
+        for kept in [
+            "Please call back",
+            "visited on Monday",
+            "Alice from accounting called about order 70123999",
+            "carl@other.se",
+            "dave@other.se",
+        ] {
+            assert!(holds(&bytes, kept), "{kept} was removed");
+        }
+        // Kept tickets stay, redacted; the namesake's raw mail stays too.
+        let after = app
+            .store
+            .read(|r| find(r, &Identity::email("erin@other.se")?, today()))
+            .expect("erin");
+        assert!(after.tickets[0].articles[0].0.raw_sha256.is_some());
+        for n in [carl.ticket, dave.ticket] {
+            let t: Option<Ticket> = app
+                .store
+                .read(|r| r.get_rec(Table::Tickets, &crate::store::codec::be(n)))
+                .expect("ticket");
+            assert!(t.is_some(), "ticket {n} was deleted, not redacted");
+        }
+    }
+
+    #[test]
+    fn full_names_are_searched_single_names_are_not() {
+        assert!(is_full_name("alice lindqvist"));
+        assert!(is_full_name("bo lindqvist"));
+        assert!(!is_full_name("alice"));
+        assert!(!is_full_name("bo li"));
+        assert!(!is_full_name("a lindqvist"));
+        assert!(!is_full_name("jo li b"));
+        let known = KnownData {
+            names: vec!["alice lindqvist".into(), "alice".into()],
+            phones: vec![Identity::phone("070-123 45 67").expect("p")],
+        };
+        assert!(known.names_full_name("Call ALICE   Lindqvist."));
+        assert!(known.names_full_name("alice\nlindqvist"));
+        assert!(!known.names_full_name("Alice called."));
+        assert!(!known.names_full_name("Alice Lindqvistsson"));
+        assert!(!known.names_full_name("Malice Lindqvist"));
+        assert!(known.names_phone("ring 0046-70-1234567", today()));
+        assert!(!known.names_phone("ring 070-123 45 68", today()));
+        assert_eq!(
+            known.redact("Hi Alice\n Lindqvist and alice", today()),
+            "Hi [redacted] and [redacted]".replace("[redacted]", crate::gdpr::erase::PLACEHOLDER)
+        );
+    }
+
+    #[test]
+    fn national_id_with_a_space_is_accepted() {
+        let want = Identity::NationalId("8112189876".into());
+        for s in ["811218 9876", "19811218 9876", "811218-9876"] {
+            assert_eq!(Identity::national_id(s, today()).expect(s), want, "{s}");
+        }
+        assert_eq!(
+            Identity::national_id("010203 1234", today()).expect("cpr"),
+            Identity::NationalId("0102031234".into())
+        );
+        for bad in ["811218  9876", "8112 189876", "811218 9875", "81121 89876"] {
+            assert!(Identity::national_id(bad, today()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn summary_counts_are_singular_or_plural() {
+        use crate::gdpr::count;
+        assert_eq!(count(1, "message", "messages"), "1 message");
+        assert_eq!(count(0, "message", "messages"), "0 messages");
+        assert_eq!(
+            count(2, "contact record", "contact records"),
+            "2 contact records"
+        );
+        let data = SubjectData {
+            contacts: Vec::new(),
+            tickets: Vec::new(),
+            consents: Vec::new(),
+        };
+        let id = Identity::email("x@example.se").expect("id");
+        let s = summary(&data, &id, "Org", 0);
+        assert!(
+            s.contains("0 support tickets with 0 messages and 0 attachments, 0 contact records and 0 consent records."),
+            "{s}"
         );
     }
 

@@ -77,6 +77,9 @@ fn reason(l: Lang, r: Reason) -> &'static str {
         Reason::Customer => tr(l, x::R_CUSTOMER),
         Reason::Address => tr(l, x::R_ADDRESS),
         Reason::Mentioned => tr(l, x::R_MENTIONED),
+        // gdpr: known full name / phone of an e-mail subject
+        Reason::MentionedByName => tr(l, x::R_MENTIONED_BY_NAME),
+        Reason::MentionedByPhone => tr(l, x::R_MENTIONED_BY_PHONE),
     }
 }
 

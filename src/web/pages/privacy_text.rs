@@ -170,6 +170,12 @@ pub const R_ADDRESS: Tr = (
     "afsender eller modtager",
 );
 pub const R_MENTIONED: Tr = ("named in the text", "nämnd i texten", "nævnt i teksten");
+pub const R_MENTIONED_BY_NAME: Tr = ("mentioned by name", "nämnd med namn", "nævnt ved navn");
+pub const R_MENTIONED_BY_PHONE: Tr = (
+    "mentioned by phone number",
+    "nämnd med telefonnummer",
+    "nævnt ved telefonnummer",
+);
 pub const NOTHING_FOUND: Tr = (
     "trygg holds nothing about this person.",
     "trygg har inget om den här personen.",
