@@ -369,14 +369,17 @@ fn run_gdpr(cmd: cli::GdprCommand) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
+                let n = |k: &str, one: &str, many: &str| {
+                    trygg::gdpr::count(v[k].as_u64().unwrap_or(0) as usize, one, many)
+                };
                 println!(
-                    "{}: {} tickets, {} articles, {} attachments, {} contact records, {} consents ({} bytes)",
+                    "{}: {}, {}, {}, {}, {} ({} bytes)",
                     out.display(),
-                    v["tickets"],
-                    v["articles"],
-                    v["attachments"],
-                    v["contacts"],
-                    v["consents"],
+                    n("tickets", "ticket", "tickets"),
+                    n("articles", "article", "articles"),
+                    n("attachments", "attachment", "attachments"),
+                    n("contacts", "contact record", "contact records"),
+                    n("consents", "consent", "consents"),
                     v["bytes"]
                 );
             }
