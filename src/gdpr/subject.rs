@@ -216,10 +216,12 @@ impl SubjectData {
     }
 }
 
-/// Deletes every quarantined mail whose sender, subject or raw message names `id`.
+/// Deletes every quarantined mail whose sender, subject or raw message names `id` (or, for
+/// an e-mail subject, one of their known full names or phone numbers, `known`).
 fn erase_quarantined(
     tx: &mut crate::store::WriteTx,
     id: &Identity,
+    known: &KnownData,
     today: jiff::civil::Date,
 ) -> Result<u64> {
     use crate::mail::inbound::imap::QuarantineItem;
@@ -227,9 +229,11 @@ fn erase_quarantined(
     for (k, v) in tx.scan(Table::Quarantine, &[], false, usize::MAX)? {
         let q: QuarantineItem = crate::store::codec::decode(&v)?;
         let raw = tx.get(Table::QuarantineRaw, &k)?.unwrap_or_default();
-        let named = text_mentions(id, &q.from, today)
-            || text_mentions(id, &q.subject, today)
-            || text_mentions(id, &String::from_utf8_lossy(&raw), today);
+        let raw = String::from_utf8_lossy(&raw);
+        // Also by the e-mail subject's known full names and phone numbers, as `find` does.
+        let named = [q.from.as_str(), q.subject.as_str(), &raw].iter().any(|t| {
+            text_mentions(id, t, today) || known.names_full_name(t) || known.names_phone(t, today)
+        });
         if named {
             tx.delete(Table::Quarantine, &k)?;
             tx.delete(Table::QuarantineRaw, &k)?;
@@ -1145,7 +1149,7 @@ pub fn erase(
     }
     // Quarantined mail never became an article, so `find` does not see it; it is theirs
     // all the same (its raw message, sender and subject).
-    report.quarantined_removed = erase_quarantined(tx, id, today)?;
+    report.quarantined_removed = erase_quarantined(tx, id, &known, today)?;
     if let Identity::Email(e) = id {
         tx.delete(Table::Contacts, e.as_bytes())?;
         consent::erase(tx, e)?;

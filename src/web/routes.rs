@@ -507,16 +507,24 @@ async fn tickets_list(app: &Arc<App>, req: &Req) -> Resp {
         _ => (StatusFilter::All, "all"),
     };
     match blocking(app, move |a| {
-        tickets::list(a, &actor, filter, LIST_LIMIT + 1)
+        let list = tickets::list(a, &actor, filter, LIST_LIMIT + 1)?;
+        // Queue names for the list's queue column (ids are for URLs and roles).
+        let names: std::collections::BTreeMap<String, String> = a
+            .store
+            .read(crate::helpdesk::queues::list)?
+            .into_iter()
+            .map(|q| (q.id, q.name))
+            .collect();
+        Ok((list, names))
     })
     .await
     {
-        Ok(mut list) => {
+        Ok((mut list, names)) => {
             let truncated = list.len() > LIST_LIMIT;
             list.truncate(LIST_LIMIT);
             http::html(
                 StatusCode::OK,
-                pages::tickets::render(req, name, &list, truncated),
+                pages::tickets::render(req, name, &list, &names, truncated),
             )
         }
         Err(e) => pages::error_page(req, &e),

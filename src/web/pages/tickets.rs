@@ -19,7 +19,13 @@ pub fn status_badge(l: Lang, status: &str) -> Markup {
 
 /// The list of `tickets` under filter `filter` (`open`, `closed`, `all`); `truncated` when
 /// only the newest are shown.
-pub fn render(req: &Req, filter: &str, tickets: &[TicketSummary], truncated: bool) -> Markup {
+pub fn render(
+    req: &Req,
+    filter: &str,
+    tickets: &[TicketSummary],
+    queue_names: &std::collections::BTreeMap<String, String>,
+    truncated: bool,
+) -> Markup {
     let l = req.lang;
     let tabs = [
         ("all", t(l, Key::All)),
@@ -77,7 +83,7 @@ pub fn render(req: &Req, filter: &str, tickets: &[TicketSummary], truncated: boo
                                         (super::ticket::classification_badge(l, c))
                                     }
                                 }
-                                td.queue { (tk.queue) }
+                                td.queue { (queue_names.get(&tk.queue).unwrap_or(&tk.queue)) }
                                 td.count { (tk.articles) }
                                 td.when { (time_rfc3339(&tk.updated)) }
                             }
