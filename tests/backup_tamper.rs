@@ -841,3 +841,65 @@ fn without_backup_audit(
     }
     orig
 }
+
+/// A chain must open with one key: after the admin changes the recipient (key rotation),
+/// the next segment or incremental starts a new chain with a full backup under the new
+/// key, so the newest chain restores with the new identity alone.
+#[test]
+fn a_new_key_starts_a_new_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    setup(&data, &["support@helpdesk.example.com"], &[]);
+    let target = dir.path().join("bk");
+    std::fs::create_dir(&target).unwrap();
+    let (id_a, id_b) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
+    let ka = ok(&["backup", "keygen", "--out", &s(&id_a), "--json"]);
+    let kb = ok(&["backup", "keygen", "--out", &s(&id_b), "--json"]);
+    let configure = |key: &serde_json::Value| {
+        ok(&[
+            "backup",
+            "configure",
+            "--data",
+            &s(&data),
+            "--target",
+            &s(&target),
+            "--recipient",
+            key["public_key"].as_str().unwrap(),
+            "--disable",
+        ]);
+    };
+    configure(&ka);
+    let full = ok(&["backup", "run", "--full", "--data", &s(&data), "--json"]);
+    assert_eq!(full["kind"], "full", "{full}");
+    configure(&kb);
+    // Something to back up, written through the store's ordinary path.
+    let m = trygg(&["mail-rules", "set", "--data", &s(&data), "--autoack", "on"]);
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    let seg = ok(&["backup", "run", "--segment", "--data", &s(&data), "--json"]);
+    assert_eq!(
+        seg["kind"], "full",
+        "a new chain, not a segment of the old: {seg}"
+    );
+    assert_ne!(seg["chain"], full["chain"]);
+    // The flag is spent: the next segment joins the new chain.
+    let m = trygg(&["mail-rules", "set", "--data", &s(&data), "--autoack", "off"]);
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    let next = ok(&["backup", "run", "--segment", "--data", &s(&data), "--json"]);
+    assert_eq!(next["kind"], "segment", "{next}");
+    assert_eq!(next["chain"], seg["chain"]);
+    let r = trygg(&[
+        "restore",
+        "--from",
+        &s(&target),
+        "--identity",
+        &s(&id_b),
+        "--to",
+        &s(&dir.path().join("restored")),
+    ]);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "the newest chain restores with the new key alone: {}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+}

@@ -528,6 +528,18 @@ fn retention_and_holds_need_their_permissions() {
     }
     assert_eq!(hold(&nobody, &nobody_csrf, care), 404);
     assert_eq!(hold(&lead, &lead_csrf, sales), 404, "not their queue");
+    // A ticket above the manager's clearance (their role: confidential) looks missing.
+    let sensitive = |class: &str| {
+        let r = c.post(
+            &format!("/tickets/{care}/classification"),
+            &admin,
+            &[("csrf", csrf.as_str()), ("classification", class)],
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+    };
+    sensitive("sensitive");
+    assert_eq!(hold(&lead, &lead_csrf, care), 404, "above clearance");
+    sensitive("internal");
     assert_eq!(hold(&lead, &lead_csrf, care), 303, "queue manager");
     let page = c.get(&format!("/tickets/{care}"), &lead).text();
     assert!(

@@ -432,9 +432,18 @@ pub fn search_as(
     offset: usize,
     limit: usize,
 ) -> Result<(Vec<AuditRecord>, bool)> {
+    // An e-mail address searched for is recorded by its keyed hash, as the trail names data
+    // subjects elsewhere: the trail outlives erasures and must not keep the address.
+    let object_term = if f.object.contains('@') {
+        let addr = f.object.trim().to_lowercase();
+        app.store
+            .read(|r| crate::gdpr::contacts::contact_ref(r, &addr))?
+    } else {
+        f.object.clone()
+    };
     let object = format!(
         "audit?actor={}&action={}&object={}&offset={offset}",
-        f.actor, f.action, f.object
+        f.actor, f.action, object_term
     );
     access::guard(
         app,

@@ -188,9 +188,24 @@ pub fn save_settings(app: &App, s: &BackupSettings) -> Result<()> {
         prepare_target(Path::new(&s.target), true)?;
     }
     app.store.write(app.now_ms(), |tx| {
-        tx.put_rec(Table::Settings, SETTINGS_KEY, s)
+        let old = load_settings(tx)?;
+        tx.put_rec(Table::Settings, SETTINGS_KEY, s)?;
+        // A chain must be decryptable with one key: new keys (or a switch between keys and
+        // a passphrase, or a new target) start a new chain at the next run of any kind.
+        if old.recipients != s.recipients
+            || old.passphrase.is_some() != s.passphrase.is_some()
+            || old.passphrase != s.passphrase
+            || old.target != s.target
+        {
+            tx.put_rec(Table::Settings, NEW_CHAIN_KEY, &true)?;
+        }
+        Ok(())
     })
 }
+
+/// Settings key of the flag "the next run starts a new chain" (set when the encryption or
+/// the target changed; cleared by a full backup).
+const NEW_CHAIN_KEY: &[u8] = b"backup_new_chain";
 
 /// What one backup run wrote.
 #[derive(Debug, Clone, Serialize)]
@@ -283,15 +298,48 @@ pub fn run(app: &App, req: &RunRequest) -> Result<RunOutcome> {
     let enc = settings.encrypt_to()?;
     prepare_target(&target, false)?;
     let started = std::time::Instant::now();
-    let mut out = match req.kind {
-        Kind::Full => full::run(app, &target, &enc)?,
-        k => incremental::run(app, &target, &enc, k)?,
+    // After a key or target change an incremental or segment would join a chain that the
+    // new key cannot open (or that is not in the new target): start a new chain instead.
+    let new_chain = configured
+        && req.kind != Kind::Full
+        && app
+            .store
+            .read(|r| r.get_rec::<bool>(Table::Settings, NEW_CHAIN_KEY))?
+            .unwrap_or(false);
+    if new_chain {
+        tracing::info!(
+            "backup encryption or target changed: starting a new chain with a full backup"
+        );
+    }
+    let kind = if new_chain { Kind::Full } else { req.kind };
+    // A full backup into the configured target starts the chain the flag asks for. The flag
+    // is cleared before the snapshot (so the backup holds the store as it is after), and
+    // set again if the backup fails.
+    let clears = configured
+        && kind == Kind::Full
+        && app
+            .store
+            .write(app.now_ms(), |tx| tx.delete(Table::Settings, NEW_CHAIN_KEY))?;
+    let done = match kind {
+        Kind::Full => full::run(app, &target, &enc),
+        k => incremental::run(app, &target, &enc, k),
+    };
+    let mut out = match done {
+        Ok(o) => o,
+        Err(e) => {
+            if clears {
+                app.store.write(app.now_ms(), |tx| {
+                    tx.put_rec(Table::Settings, NEW_CHAIN_KEY, &true)
+                })?;
+            }
+            return Err(e);
+        }
     };
     if configured && let Some(e) = &out.file {
         app.store.set_watermark(WATERMARK, e.seq_to)?;
         out.truncated = app.store.truncate_log()?;
     }
-    if req.kind == Kind::Full && !out.skipped {
+    if kind == Kind::Full && !out.skipped {
         remember_chain(app, &out.chain)?;
         if configured {
             retention(app, &target, settings.keep_chains)?;

@@ -384,7 +384,14 @@ fn load(o: &RestoreOptions, m: &Manifest, keys: &DecryptWith, tmp: &Path) -> Res
             stopped = true;
         }
     }
-    drop(loader.finish()?);
+    let store = loader.finish()?;
+    // Changes replayed over the full backup (deletes of erased rows among them) leave the
+    // old rows' bytes in free pages of the new file: rewrite it, as after an erasure
+    // (GDPR Art. 17; `Store::vacuum`).
+    if rep.changes > 0 {
+        store.vacuum()?;
+    }
+    drop(store);
     if let Some(b) = bar {
         b.finish_and_clear();
     }

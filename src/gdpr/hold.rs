@@ -57,8 +57,15 @@ pub fn set_ticket(
         need,
         action,
         &format!("ticket:{number}"),
-        |tx, _| {
+        |tx, ok| {
             let mut t: Ticket = tickets::get_ticket(tx, number)?;
+            // A queue manager acts only on tickets they may open (clearance, Art. 9, 32);
+            // one above it answers like a missing ticket.
+            if !ok.grants.has_area(Area::Privacy)
+                && !ok.grants.cleared(queues::of_ticket(&t), t.classification)
+            {
+                return Err(tickets::no_ticket(number));
+            }
             let detail = match (&hold, &t.legal_hold) {
                 (Some(_), Some(old)) => return Err(already_held(old)),
                 (Some(h), None) => format!("reason: {}", short(&h.reason)),

@@ -822,8 +822,24 @@ fn build_from(
         tickets_by_classification: by_class,
         special_categories: special,
         recipients,
+        transfers: if rec.transfers.is_empty() {
+            // Nothing entered: the sub-processors that name a transfer mechanism (SCCs, an
+            // adequacy decision …) are transfers all the same (Art. 44–46).
+            load_subprocessors(r)?
+                .entries
+                .iter()
+                .filter(|e| !e.transfer_mechanism.trim().is_empty())
+                .map(|e| {
+                    format!(
+                        "{} ({}): {} (from the sub-processor list)",
+                        e.name, e.location, e.transfer_mechanism
+                    )
+                })
+                .collect()
+        } else {
+            rec.transfers.clone()
+        },
         subprocessors: load_subprocessors(r)?.entries,
-        transfers: rec.transfers.clone(),
         retention,
         measures,
         notes: rec.notes.clone(),
@@ -882,6 +898,12 @@ fn recipients(r: &impl Reader, s: &settings::Settings) -> Result<Vec<String>> {
 fn backup_retention(b: &crate::backup::BackupSettings) -> String {
     if b.target.is_empty() {
         return "Backups: none configured".to_string();
+    }
+    if !b.enabled {
+        return format!(
+            "Backups: scheduled backups are off; the newest {} backup chains in the target are kept, and deleted data stays in the chains already written until they are deleted",
+            b.keep_chains
+        );
     }
     let span = if b.full_every_days > 0 {
         format!(
@@ -1126,9 +1148,18 @@ fn backup_measure(b: &crate::backup::BackupSettings) -> String {
         )
     };
     let sched = if b.enabled {
+        let every = |n: u32, unit: &str| {
+            if n == 0 {
+                "on request".to_string()
+            } else {
+                format!("every {n} {unit}")
+            }
+        };
         format!(
-            "scheduled: full every {} days, incremental every {} hours, change-log segments every {} seconds",
-            b.full_every_days, b.incremental_every_hours, b.ship_every_secs
+            "scheduled: full {}, incremental {}, change-log segments {}",
+            every(b.full_every_days, "days"),
+            every(b.incremental_every_hours, "hours"),
+            every(b.ship_every_secs, "seconds")
         )
     } else {
         "schedule off (backups on request)".to_string()
@@ -1221,7 +1252,7 @@ pub fn to_markdown(rec: &Record) -> String {
         rec.dpo
             .as_ref()
             .map(party_md)
-            .unwrap_or_else(|| "none designated".into())
+            .unwrap_or_else(|| "not stated".into())
     );
     let _ = writeln!(o, "## 2. Purposes of the processing\n");
     for p in &rec.purposes {
@@ -1292,7 +1323,7 @@ pub fn to_markdown(rec: &Record) -> String {
     }
     let _ = writeln!(o, "\n## 7. Transfers to third countries\n");
     if rec.transfers.is_empty() {
-        let _ = writeln!(o, "None.");
+        let _ = writeln!(o, "None stated.");
     } else {
         for x in &rec.transfers {
             let _ = writeln!(o, "- {}", md(x));

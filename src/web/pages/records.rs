@@ -108,7 +108,7 @@ const TRANSFERS: Tr = (
     "Överföringar till tredjeland",
     "Overførsler til tredjelande",
 );
-const NONE: Tr = ("None.", "Inga.", "Ingen.");
+const NONE: Tr = ("None stated.", "Inga angivna.", "Ingen angivet.");
 const RETENTION: Tr = (
     "Time limits for erasure",
     "Tidsgränser för radering",
