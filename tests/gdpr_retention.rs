@@ -422,6 +422,16 @@ fn retention_ages_tickets_and_leaves_no_trace() {
             && joined.contains("1 anonymised, 0 deleted, 2 held, 0 failed"),
         "{audit}"
     );
+    // Listing the held contacts' addresses on the retention page is a look at personal
+    // data: audited.
+    assert!(
+        records
+            .as_array()
+            .expect("audit records")
+            .iter()
+            .any(|r| r["action"] == "hold.list"),
+        "{audit}"
+    );
 }
 
 /// Ticket `n` as `trygg ticket list --json` shows it.

@@ -27,9 +27,11 @@ async fn render(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let loaded = blocking(app, |a| {
+    let privacy = req.has_area(Area::Privacy);
+    let actor = req.actor();
+    let loaded = blocking(app, move |a| {
         let now = a.now_ms();
-        a.store.read(|r| {
+        let view = a.store.read(|r| {
             let (held_tickets, held_contacts) = crate::gdpr::hold::list(r)?;
             Ok(RetentionView {
                 settings: retention::load(r)?,
@@ -42,7 +44,23 @@ async fn render(
                 held_tickets,
                 held_contacts,
             })
-        })
+        })?;
+        // Held contacts are listed by address to the privacy area: a look at personal
+        // data, so it is audited (DESIGN invariant 3); others see only their number.
+        if privacy
+            && !view.held_contacts.is_empty()
+            && let Some(actor) = &actor
+        {
+            crate::audit::access::record_for(
+                a,
+                actor,
+                "hold.list",
+                "retention",
+                crate::audit::Outcome::Ok,
+                format!("{} held contacts shown", view.held_contacts.len()),
+            )?;
+        }
+        Ok(view)
     })
     .await;
     match loaded {
